@@ -165,11 +165,15 @@ class ProviderAdapter {
   virtual bool supports(SendKind kind) const = 0;
   // How many messages one send request may carry for this kind (≥ 1).
   virtual std::size_t max_batch(SendKind kind) const = 0;
+  // Messages of `kind` may share one send request only when their batch groups are equal. Some
+  // providers carry one template code (NHN AlimTalk) or one body (NHN SMS/LMS) per request; build_send
+  // refuses a mixed batch with Error "batch_not_uniform". Default: every message may share.
+  virtual std::string batch_group(SendKind kind, const OutboundMessage& message) const { return {}; }
   // True when the provider deduplicates on dedup_key itself, and for how long.
   virtual bool deduplicates(SendKind kind) const = 0;
   virtual TimeMs dedup_window_ms(SendKind kind) const = 0;
 
-  // REQUIRES: !batch.empty(), batch.size() <= max_batch(kind), every message of `kind`.
+  // REQUIRES: !batch.empty(), batch.size() <= max_batch(kind), every message of `kind`, one batch_group.
   virtual Result<OutboundRequest> build_send(SendKind kind, std::span<const OutboundMessage> batch,
                                              const RequestContext& context) const = 0;
   // One result per message of `batch`, in order. Never fails: an unreadable answer becomes

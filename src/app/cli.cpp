@@ -1,0 +1,261 @@
+#include "app/cli.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/json.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <map>
+
+#include "app/config.hpp"
+#include "app/server_app.hpp"
+#include "auth/api_keys.hpp"
+#include "http/client.hpp"
+#include "text/kst.hpp"
+
+namespace jarip::app {
+
+namespace json = boost::json;
+
+namespace {
+
+constexpr int kOk = 0, kRefused = 1, kUsage = 2, kUnreachable = 3;
+
+const char* kUsageText = R"(usage: jarip <command> [options]
+
+Server:
+  serve   --config FILE            run the server (default config: ./jarip.toml if present)
+  migrate --config FILE            create or upgrade the database schema, then exit
+
+API keys (work on the database directly, also while the server runs):
+  keys create --name NAME [--config FILE]   print a new key once, on the last line of stdout
+  keys list [--config FILE]
+  keys revoke ID [--config FILE]
+
+Client (talk to a running server; --url or JARIP_URL, --key or JARIP_API_KEY):
+  send --to PHONE (--template NAME [--var k=v]… | --text TEXT) [--kind info|ad] [--channels a,b] [--subject S]
+  status ID
+  channels
+
+Exit codes: 0 ok, 1 refused by the server or storage, 2 usage or configuration error, 3 server unreachable.
+)";
+
+struct Args {
+  std::map<std::string, std::vector<std::string>> options;
+  std::vector<std::string> positional;
+  std::string first(const std::string& name, const std::string& fallback = {}) const {
+    auto it = options.find(name);
+    return it == options.end() || it->second.empty() ? fallback : it->second.front();
+  }
+};
+
+Args parse_args(const std::vector<std::string>& args, std::size_t from) {
+  Args out;
+  for (std::size_t i = from; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a.rfind("--", 0) == 0) {
+      std::string name = a.substr(2), value;
+      auto eq = name.find('=');
+      if (eq != std::string::npos) {
+        value = name.substr(eq + 1);
+        name = name.substr(0, eq);
+      } else if (i + 1 < args.size() && args[i + 1].rfind("--", 0) != 0) {
+        value = args[++i];
+      }
+      out.options[name].push_back(value);
+    } else {
+      out.positional.push_back(a);
+    }
+  }
+  return out;
+}
+
+Result<Config> load_config(const Args& args) {
+  std::string path = args.first("config");
+  if (path.empty()) {
+    if (const char* env = std::getenv("JARIP_CONFIG")) path = env;
+  }
+  Result<Config> config = path.empty() ? Config::parse("", "(defaults)") : Config::load_file(path);
+  if (!config) return config;
+  if (auto s = config->apply_environment(current_environment()); !s) return s.error();
+  if (auto s = config->resolve_secret_files(); !s) return s.error();
+  return config;
+}
+
+int fail(int code, const std::string& message) {
+  std::fprintf(stderr, "jarip: %s\n", message.c_str());
+  return code;
+}
+
+struct CallResult {
+  int exit_code = kOk;
+  int status = 0;
+  std::string body;
+};
+
+CallResult call(const Args& args, const std::string& method, const std::string& path, const std::string& body) {
+  std::string url = args.first("url", std::getenv("JARIP_URL") ? std::getenv("JARIP_URL") : "http://127.0.0.1:8080");
+  std::string key = args.first("key", std::getenv("JARIP_API_KEY") ? std::getenv("JARIP_API_KEY") : "");
+  if (key.empty()) {
+    std::fprintf(stderr, "jarip: an API key is needed: --key or JARIP_API_KEY (make one with 'jarip keys create')\n");
+    return {kUsage, 0, {}};
+  }
+  boost::asio::io_context io;
+  http::HttpClient client(io.get_executor(), http::ClientOptions{1, 1000, true});
+  http::ClientRequest req;
+  req.method = method;
+  req.url = url + path;
+  req.headers.push_back({"Authorization", "Bearer " + key});
+  if (!body.empty()) req.headers.push_back({"Content-Type", "application/json"});
+  req.body = body;
+  req.timeout_ms = 10000;
+  http::ClientResult result;
+  client.send(req, [&](http::ClientResult r) { result = std::move(r); });
+  io.run();
+  if (result.kind != http::ClientResult::Kind::response) {
+    std::fprintf(stderr, "jarip: cannot reach %s: %s\n", url.c_str(), result.error.c_str());
+    return {kUnreachable, 0, {}};
+  }
+  return {result.status >= 200 && result.status < 300 ? kOk : kRefused, result.status, result.body};
+}
+
+int print_result(const CallResult& r) {
+  if (r.exit_code == kUsage || r.exit_code == kUnreachable) return r.exit_code;
+  std::cout << r.body << "\n";
+  if (r.exit_code != kOk) {
+    boost::system::error_code ec;
+    auto v = json::parse(r.body, ec);
+    if (!ec && v.is_object() && v.as_object().contains("error")) {
+      auto& e = v.at("error").as_object();
+      std::fprintf(stderr, "jarip: %d %s: %s\n", r.status, json::value_to<std::string>(e.at("code")).c_str(),
+                   json::value_to<std::string>(e.at("message")).c_str());
+    } else {
+      std::fprintf(stderr, "jarip: server answered %d\n", r.status);
+    }
+  }
+  return r.exit_code;
+}
+
+int cmd_keys(const std::vector<std::string>& argv) {
+  if (argv.size() < 3) return fail(kUsage, "usage: jarip keys create --name NAME | list | revoke ID");
+  std::string sub = argv[2];
+  Args args = parse_args(argv, 3);
+  auto config = load_config(args);
+  if (!config) return fail(kUsage, config.error().message);
+  auto store = open_store_for_admin(*config);
+  if (!store) return fail(kRefused, store.error().message);
+  SystemClock clock;
+  int code = kOk;
+  if (sub == "create") {
+    std::string name = args.first("name");
+    if (name.empty()) return fail(kUsage, "keys create needs --name NAME");
+    std::optional<auth::NewApiKey> created;
+    Status s = (*store)->run_now([&](store::StoreSession& session) -> Status {
+      auto k = auth::create_api_key(session, name, clock.now_ms());
+      if (!k) return k.error();
+      created = std::move(*k);
+      return {};
+    });
+    if (!s) return fail(kRefused, s.error().message);
+    std::fprintf(stderr, "created API key %s (%s); it is shown once:\n", created->record.id.c_str(), name.c_str());
+    std::cout << created->token << std::endl;
+  } else if (sub == "list") {
+    std::vector<store::ApiKeyRecord> keys;
+    Status s = (*store)->run_now([&](store::StoreSession& session) -> Status {
+      auto list = session.list_api_keys();
+      if (!list) return list.error();
+      keys = std::move(*list);
+      return {};
+    });
+    if (!s) return fail(kRefused, s.error().message);
+    for (auto& k : keys) {
+      std::cout << k.id << "\t" << k.name << "\t" << text::format_kst(k.created_ms) << "\t"
+                << (k.revoked_ms ? "revoked " + text::format_kst(k.revoked_ms) : std::string("active")) << "\n";
+    }
+  } else if (sub == "revoke") {
+    if (args.positional.empty()) return fail(kUsage, "keys revoke needs the key id (see 'jarip keys list')");
+    std::string id = args.positional.front();
+    Status s = (*store)->run_now([&](store::StoreSession& session) { return session.revoke_api_key(id, clock.now_ms()); });
+    if (!s) return fail(kRefused, s.error().message);
+    std::cout << "revoked " << id << "\n";
+  } else {
+    code = fail(kUsage, "unknown keys command '" + sub + "'");
+  }
+  (*store)->stop();
+  return code;
+}
+
+int cmd_send(const Args& args) {
+  json::object msg;
+  std::string to = args.first("to");
+  if (to.empty()) return fail(kUsage, "send needs --to PHONE");
+  msg["recipient"] = json::object{{"phone", to}};
+  std::string tpl = args.first("template"), text = args.first("text");
+  if (tpl.empty() == text.empty()) return fail(kUsage, "send needs exactly one of --template NAME or --text TEXT");
+  if (!tpl.empty()) {
+    msg["template"] = tpl;
+    json::object vars;
+    auto it = args.options.find("var");
+    if (it != args.options.end()) {
+      for (auto& kv : it->second) {
+        auto eq = kv.find('=');
+        if (eq == std::string::npos) return fail(kUsage, "--var takes NAME=VALUE, not '" + kv + "'");
+        vars[kv.substr(0, eq)] = kv.substr(eq + 1);
+      }
+    }
+    msg["vars"] = std::move(vars);
+  } else {
+    msg["text"] = text;
+  }
+  if (auto k = args.first("kind"); !k.empty()) msg["kind"] = k;
+  if (auto s = args.first("subject"); !s.empty()) msg["subject"] = s;
+  if (auto c = args.first("channels"); !c.empty()) {
+    json::array chain;
+    std::size_t start = 0;
+    while (start <= c.size()) {
+      auto comma = c.find(',', start);
+      std::string step = c.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      if (!step.empty()) chain.emplace_back(step);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+    msg["channels"] = std::move(chain);
+  }
+  return print_result(call(args, "POST", "/v1/messages", json::serialize(msg)));
+}
+
+}  // namespace
+
+int run_cli(const std::vector<std::string>& argv) {
+  if (argv.size() < 2 || argv[1] == "--help" || argv[1] == "-h" || argv[1] == "help") {
+    std::fputs(kUsageText, argv.size() < 2 ? stderr : stdout);
+    return argv.size() < 2 ? kUsage : kOk;
+  }
+  const std::string& command = argv[1];
+  if (command == "keys") return cmd_keys(argv);
+  Args args = parse_args(argv, 2);
+  if (command == "serve" || command == "migrate") {
+    auto config = load_config(args);
+    if (!config) return fail(kUsage, config.error().message);
+    if (command == "serve") return run_server(*config);
+    auto store = open_store_for_admin(*config);  // opening migrates
+    if (!store) return fail(kRefused, store.error().message);
+    (*store)->stop();
+    std::cout << "database schema is up to date\n";
+    return kOk;
+  }
+  if (command == "send") return cmd_send(args);
+  if (command == "status") {
+    if (args.positional.empty()) return fail(kUsage, "status needs a message id");
+    return print_result(call(args, "GET", "/v1/messages/" + args.positional.front(), ""));
+  }
+  if (command == "channels") return print_result(call(args, "GET", "/v1/channels", ""));
+  if (command == "version" || command == "--version") {
+    std::cout << "jarip 0.1.0\n";
+    return kOk;
+  }
+  return fail(kUsage, "unknown command '" + command + "' (see 'jarip --help')");
+}
+
+}  // namespace jarip::app

@@ -1,0 +1,233 @@
+#include "app/server_app.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+#include <unistd.h>
+
+#include "auth/api_keys.hpp"
+#include "channels/registry.hpp"
+#include "common/crypto.hpp"
+#include "common/log.hpp"
+#include "common/metrics.hpp"
+#include "http/server.hpp"
+#include "notify/api.hpp"
+#include "notify/engine.hpp"
+#include "store/powercut_vfs.hpp"
+#include "store/store.hpp"
+
+namespace jarip::app {
+
+namespace asio = boost::asio;
+
+namespace {
+
+Result<std::unique_ptr<store::Store>> open_store(const ServerConfig& sc, bool exclusive) {
+  std::error_code ec;
+  std::filesystem::create_directories(sc.data_dir, ec);
+  if (ec) return make_error("storage_open_failed", "cannot create data directory '" + sc.data_dir + "': " + ec.message());
+  if (sc.storage_vfs == "jarip-powercut") {
+    if (auto s = store::register_powercut_vfs(); !s) return s.error();
+  } else if (!sc.storage_vfs.empty()) {
+    return make_error("config_invalid", "storage.vfs must be empty or \"jarip-powercut\"", "storage.vfs");
+  }
+  store::SqliteOptions options;
+  options.path = (std::filesystem::path(sc.data_dir) / "jarip.db").string();
+  options.vfs = sc.storage_vfs;
+  options.exclusive = exclusive;
+  return store::open_sqlite_store(options);
+}
+
+Result<std::vector<notify::ProviderRuntime>> build_providers(const Config& config) {
+  std::vector<notify::ProviderRuntime> out;
+  for (auto& name : config.children("providers")) {
+    std::string prefix = "providers." + name;
+    channels::ProviderSettings settings;
+    settings.name = name;
+    settings.type = config.get(prefix + ".type", name);
+    settings.values = config.table(prefix);
+    auto adapter = channels::make_adapter(settings);
+    if (!adapter) return adapter.error();
+    notify::ProviderRuntime rt;
+    rt.name = name;
+    rt.adapter = std::shared_ptr<const channels::ProviderAdapter>(std::move(*adapter));
+    rt.channels = config.get_list(prefix + ".channels", {});
+    if (rt.channels.empty()) {
+      if (rt.adapter->supports(channels::SendKind::alimtalk)) rt.channels.push_back("alimtalk");
+      if (rt.adapter->supports(channels::SendKind::sms)) rt.channels.push_back("sms");
+    }
+    auto timeout = config.get_int(prefix + ".timeout_ms", 3000);
+    if (!timeout) return timeout.error();
+    rt.timeout_ms = static_cast<int>(*timeout);
+    auto rate = config.get_double(prefix + ".rate_per_s", 0);
+    if (!rate) return rate.error();
+    rt.rate_per_s = *rate;
+    auto conc = config.get_int(prefix + ".max_concurrency", 32);
+    if (!conc) return conc.error();
+    rt.max_concurrency = static_cast<int>(*conc);
+    for (const char* kind : {"alimtalk", "sms", "lms"}) {
+      auto price = config.get_double(prefix + ".price_" + std::string(kind), 0);
+      if (!price) return price.error();
+      rt.price[kind] = *price;
+    }
+    out.push_back(std::move(rt));
+  }
+  return out;
+}
+
+Status load_template_files(notify::Api& api, const std::string& dir) {
+  if (dir.empty()) return {};
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) {
+    return make_error("config_invalid", "templates.dir '" + dir + "' is not a directory", "templates.dir");
+  }
+  for (auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() != ".json") continue;
+    std::ifstream in(entry.path());
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string name = entry.path().stem().string();
+    auto t = notify::parse_template(name, ss.str());
+    if (!t) {
+      return make_error(t.error().code, entry.path().string() + ": " + t.error().message, t.error().field);
+    }
+    if (auto s = api.put_template_now(*t, ss.str()); !s) return s;
+  }
+  return {};
+}
+
+std::string make_node_id() {
+  char host[64] = {0};
+  gethostname(host, sizeof host - 1);
+  return std::string(host) + "-" + std::to_string(getpid()) + "-" + crypto::random_hex(3);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<store::Store>> open_store_for_admin(const Config& config) {
+  auto sc = server_config(config);
+  if (!sc) return sc.error();
+  return open_store(*sc, false);
+}
+
+int run_server(const Config& config) {
+  auto sc_result = server_config(config);
+  if (!sc_result) {
+    log::error("invalid configuration", {{"error", sc_result.error().message}, {"field", sc_result.error().field}});
+    return 2;
+  }
+  ServerConfig sc = std::move(*sc_result);
+  log::Level level;
+  if (log::parse_level(sc.log_level, level)) log::set_level(level);
+
+  auto providers = build_providers(config);
+  if (!providers) {
+    log::error("invalid provider configuration", {{"error", providers.error().message}, {"field", providers.error().field}});
+    return 2;
+  }
+  for (auto& [channel, names] : sc.delivery.channel_providers) {
+    for (auto& n : names) {
+      bool found = false;
+      for (auto& p : *providers) found = found || p.name == n;
+      if (!found) {
+        log::error("invalid configuration", {{"error", "delivery.channels." + channel + " names unknown provider '" + n + "'"}});
+        return 2;
+      }
+    }
+  }
+  auto store = open_store(sc, true);
+  if (!store) {
+    log::error("cannot open storage", {{"error", store.error().message}, {"code", store.error().code}});
+    return 1;
+  }
+
+  SystemClock clock;
+  MetricsRegistry metrics;
+  asio::io_context engine_io(1);
+  asio::io_context server_io(sc.io_threads);
+  std::map<std::string, std::shared_ptr<const channels::ProviderAdapter>> adapters;
+  for (auto& p : *providers) adapters[p.name] = p.adapter;
+
+  notify::Engine engine(engine_io, **store, clock, sc.delivery, *providers, metrics, make_node_id());
+  auth::ApiKeyVerifier keys(**store, clock);
+  notify::Api api(**store, engine, keys, clock, metrics, adapters, sc.api);
+  if (auto s = api.load_templates(); !s) {
+    log::error("cannot load templates", {{"error", s.error().message}});
+    return 1;
+  }
+  if (auto s = load_template_files(api, sc.templates_dir); !s) {
+    log::error("cannot load template files", {{"error", s.error().message}});
+    return 2;
+  }
+  metrics.gauge("jarip_store_queue_depth", {}, [&] { return static_cast<double>((*store)->stats().queue_depth); });
+  metrics.gauge("jarip_store_commits", {}, [&] { return static_cast<double>((*store)->stats().commits); });
+
+  http::Server server(server_io, sc.http, [&api](http::Request&& r, http::Responder respond) {
+    api.handle(std::move(r), std::move(respond));
+  });
+  metrics.gauge("jarip_http_connections_open", {}, [&] { return static_cast<double>(server.stats().connections_open.load()); });
+  if (auto s = server.start(); !s) {
+    log::error("cannot start HTTP server", {{"error", s.error().message}});
+    return 1;
+  }
+  engine.start();
+  api.set_ready(true);
+  log::info("jarip listening", {{"address", sc.http.host + ":" + std::to_string(server.port())},
+                                {"tls", server.tls() ? "on" : "off"},
+                                {"data_dir", sc.data_dir},
+                                {"node", engine.node_id()}});
+
+  // Engine on its own thread; the HTTP server on io_threads threads.
+  auto engine_guard = asio::make_work_guard(engine_io);
+  std::thread engine_thread([&] { engine_io.run(); });
+
+  asio::signal_set stop_signals(server_io, SIGTERM, SIGINT);
+  asio::signal_set reload_signal(server_io, SIGHUP);
+  auto server_guard = std::make_shared<decltype(asio::make_work_guard(server_io))>(asio::make_work_guard(server_io));
+  std::function<void()> arm_reload = [&] {
+    reload_signal.async_wait([&](boost::system::error_code ec, int) {
+      if (ec) return;
+      auto s = server.reload_tls();
+      if (s) log::info("TLS certificate reloaded");
+      else log::warn("TLS reload failed; keeping the old certificate", {{"error", s.error().message}});
+      arm_reload();
+    });
+  };
+  arm_reload();
+  stop_signals.async_wait([&](boost::system::error_code ec, int signal) {
+    if (ec) return;
+    log::info("shutting down", {{"signal", std::to_string(signal)}});
+    api.set_ready(false);
+    server.stop_accepting();
+    reload_signal.cancel();
+    // In-flight provider calls finish and their outcomes are written before the store stops.
+    engine.stop(sc.shutdown_grace_s * 1000LL, [&, server_guard] {
+      asio::post(server_io, [&, server_guard] {
+        server_guard->reset();
+        engine_guard.reset();
+        // Let open connections finish their current response, then stop.
+        auto timer = std::make_shared<asio::steady_timer>(server_io, std::chrono::milliseconds(200));
+        timer->async_wait([&, timer](boost::system::error_code) { server_io.stop(); });
+      });
+    });
+  });
+
+  std::vector<std::thread> io_threads;
+  for (int i = 1; i < sc.io_threads; ++i) io_threads.emplace_back([&] { server_io.run(); });
+  server_io.run();
+  for (auto& t : io_threads) t.join();
+  engine_io.stop();
+  engine_thread.join();
+  (*store)->stop();
+  log::info("stopped");
+  return 0;
+}
+
+}  // namespace jarip::app

@@ -1,0 +1,50 @@
+// HTTP API v1 of the notification core: messages, templates, channels, provider webhooks, and the
+// health and metrics endpoints. Handlers validate at the edge and never block the I/O thread: store
+// work is posted to the store's threads and answered from their completions.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+
+#include "auth/api_keys.hpp"
+#include "common/clock.hpp"
+#include "common/metrics.hpp"
+#include "http/message.hpp"
+#include "notify/engine.hpp"
+#include "notify/templates.hpp"
+#include "store/store.hpp"
+
+namespace jarip::notify {
+
+struct ApiOptions {
+  double rate_per_key = 0;  // requests per second per API key; 0 = unlimited
+};
+
+class Api {
+ public:
+  Api(store::Store& store, Engine& engine, auth::ApiKeyVerifier& keys, const Clock& clock, MetricsRegistry& metrics,
+      std::map<std::string, std::shared_ptr<const channels::ProviderAdapter>> adapters, ApiOptions options);
+  ~Api();
+
+  // Loads stored templates into memory; then applies templates from files (start-up).
+  Status load_templates();
+  Status put_template_now(const Template& t, const std::string& json);
+
+  void handle(http::Request&& request, http::Responder respond);
+
+  // Readiness: false while starting or shutting down.
+  void set_ready(bool ready);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// {"error":{"code":…,"message":…,"field":…}} with the HTTP status the code maps to.
+http::Response error_response(const Error& error);
+int http_status_for(const std::string& code);
+
+}  // namespace jarip::notify

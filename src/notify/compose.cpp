@@ -1,0 +1,350 @@
+#include "notify/compose.hpp"
+
+#include <boost/json.hpp>
+
+#include <cstdio>
+
+#include "common/crypto.hpp"
+#include "text/ad_rules.hpp"
+#include "text/cp949.hpp"
+#include "text/phone.hpp"
+#include "text/sms_rules.hpp"
+#include "text/template_render.hpp"
+#include "text/utf8.hpp"
+
+namespace jarip::notify {
+
+namespace json = boost::json;
+
+std::string new_message_id(TimeMs now_ms) {
+  // Time first so ids sort by acceptance; 64 random bits make collisions across nodes negligible.
+  char head[16];
+  std::snprintf(head, sizeof head, "%011llx", static_cast<unsigned long long>(now_ms));
+  return std::string("msg_") + head + crypto::random_hex(8);
+}
+
+std::string dedup_key(const std::string& message_id, int step) { return message_id + "." + std::to_string(step); }
+
+std::optional<TimeMs> parse_rfc3339(const std::string& s) {
+  int y, mo, d, h, mi, sec;
+  char tail[32] = {0};
+  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%31s", &y, &mo, &d, &h, &mi, &sec, tail) < 6) return std::nullopt;
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return std::nullopt;
+  std::string rest = tail;
+  TimeMs frac_ms = 0;
+  if (!rest.empty() && rest[0] == '.') {
+    std::size_t i = 1;
+    int digits = 0;
+    while (i < rest.size() && std::isdigit(static_cast<unsigned char>(rest[i]))) {
+      if (digits < 3) frac_ms = frac_ms * 10 + (rest[i] - '0');
+      ++digits;
+      ++i;
+    }
+    while (digits < 3) { frac_ms *= 10; ++digits; }
+    rest = rest.substr(i);
+  }
+  TimeMs offset_min = 0;
+  if (rest == "Z" || rest == "z") {
+    offset_min = 0;
+  } else if (rest.size() == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':') {
+    int oh = std::atoi(rest.substr(1, 2).c_str()), om = std::atoi(rest.substr(4, 2).c_str());
+    offset_min = (oh * 60 + om) * (rest[0] == '-' ? -1 : 1);
+  } else {
+    return std::nullopt;
+  }
+  // Days from civil (Howard Hinnant's algorithm).
+  y -= mo <= 2;
+  const int era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  const long long days = era * 146097LL + static_cast<long long>(doe) - 719468;
+  return ((days * 86400 + h * 3600 + mi * 60 + sec) - offset_min * 60) * 1000 + frac_ms;
+}
+
+Result<std::vector<std::string>> resolve_chain(const std::vector<std::string>& requested,
+                                               const DeliveryOptions& options, const ProviderLookup& find_provider,
+                                               const std::string& field) {
+  std::vector<std::string> steps;
+  for (const auto& entry : requested) {
+    auto at = entry.find('@');
+    std::string channel = entry.substr(0, at);
+    if (channel != "alimtalk" && channel != "sms") {
+      return make_error("unknown_channel", "unknown channel '" + channel + "' (known: alimtalk, sms)", field);
+    }
+    if (at != std::string::npos) {
+      std::string provider = entry.substr(at + 1);
+      const ProviderRuntime* p = find_provider(provider);
+      if (!p) return make_error("unknown_provider", "no provider named '" + provider + "' is configured", field);
+      if (std::find(p->channels.begin(), p->channels.end(), channel) == p->channels.end()) {
+        return make_error("unknown_provider", "provider '" + provider + "' does not serve channel '" + channel + "'", field);
+      }
+      steps.push_back(channel + "@" + provider);
+      continue;
+    }
+    auto it = options.channel_providers.find(channel);
+    if (it == options.channel_providers.end() || it->second.empty()) {
+      return make_error("unknown_channel", "no provider is configured for channel '" + channel + "'", field);
+    }
+    for (const auto& provider : it->second) steps.push_back(channel + "@" + provider);
+  }
+  if (steps.size() > 16) return make_error("chain_too_long", "a chain has at most 16 steps", field);
+  return steps;
+}
+
+namespace {
+
+Error bad(const std::string& code, const std::string& message, const std::string& field) {
+  return make_error(code, message, field);
+}
+
+Result<std::string> optional_string(const json::object& o, const char* key) {
+  auto* p = o.if_contains(key);
+  if (!p || p->is_null()) return std::string();
+  if (!p->is_string()) return bad("invalid_type", std::string("'") + key + "' must be a string", key);
+  if (!text::is_valid_utf8(p->as_string())) return bad("invalid_utf8", std::string("'") + key + "' must be UTF-8", key);
+  return std::string(p->as_string());
+}
+
+double price_of(const ProviderLookup& find_provider, const std::string& step, const std::string& send_kind) {
+  auto at = step.find('@');
+  const ProviderRuntime* p = find_provider(step.substr(at + 1));
+  if (!p) return 0;
+  auto it = p->price.find(send_kind);
+  return it == p->price.end() ? 0 : it->second;
+}
+
+}  // namespace
+
+Result<store::MessageRecord> compose_message(const json::value& request, const ComposeContext& ctx) {
+  if (!request.is_object()) return bad("invalid_json", "a message must be a JSON object", "");
+  const auto& o = request.as_object();
+  static const char* known[] = {"recipient", "template", "vars", "text", "subject", "kind", "channels",
+                                "ttl_s", "metadata", "send_at", "night_consent"};
+  for (auto& kv : o) {
+    bool ok = false;
+    for (auto* k : known) ok = ok || kv.key() == k;
+    if (!ok) return bad("unknown_field", "unknown field '" + std::string(kv.key()) + "'", std::string(kv.key()));
+  }
+
+  store::MessageRecord m;
+  m.created_ms = m.updated_ms = ctx.now_ms;
+  m.api_key_id = ctx.api_key_id;
+  m.id = new_message_id(ctx.now_ms);
+
+  // recipient
+  auto* r = o.if_contains("recipient");
+  if (!r || !r->is_object()) {
+    return bad("missing_field", "'recipient' is required: {\"phone\": \"010-1234-5678\"}", "recipient");
+  }
+  const auto& ro = r->as_object();
+  for (auto& kv : ro) {
+    if (kv.key() != "phone" && kv.key() != "email" && kv.key() != "customer_id") {
+      return bad("unknown_field", "unknown field 'recipient." + std::string(kv.key()) + "'", "recipient." + std::string(kv.key()));
+    }
+  }
+  if (ro.contains("customer_id")) {
+    return bad("not_supported", "recipient.customer_id needs the customer directory, which this server does not have yet",
+               "recipient.customer_id");
+  }
+  json::object recipient;
+  if (auto* ph = ro.if_contains("phone")) {
+    if (!ph->is_string()) return bad("invalid_type", "'recipient.phone' must be a string", "recipient.phone");
+    auto number = text::normalize_mobile(ph->as_string(), "recipient.phone");
+    if (!number) return number.error();
+    m.phone = number->domestic;
+    recipient["phone"] = number->domestic;
+  }
+  if (auto* em = ro.if_contains("email")) {
+    if (!em->is_string() || em->as_string().find('@') == json::string::npos) {
+      return bad("invalid_email", "'recipient.email' must be an email address", "recipient.email");
+    }
+    recipient["email"] = em->as_string();
+  }
+  if (recipient.empty()) return bad("missing_field", "'recipient' needs 'phone'", "recipient.phone");
+  m.recipient_json = json::serialize(recipient);
+
+  // kind
+  auto kind = optional_string(o, "kind");
+  if (!kind) return kind.error();
+  m.kind = kind->empty() ? "info" : *kind;
+  if (m.kind != "info" && m.kind != "ad") return bad("invalid_value", "'kind' must be \"info\" or \"ad\"", "kind");
+
+  // content: template + vars, or text
+  auto template_name = optional_string(o, "template");
+  if (!template_name) return template_name.error();
+  auto raw_text = optional_string(o, "text");
+  if (!raw_text) return raw_text.error();
+  auto subject = optional_string(o, "subject");
+  if (!subject) return subject.error();
+  if (template_name->empty() == raw_text->empty()) {
+    return bad("missing_field", "give exactly one of 'template' (with 'vars') or 'text'", "template");
+  }
+  std::optional<Template> tpl;
+  text::TemplateVars vars;
+  if (auto* v = o.if_contains("vars")) {
+    if (!v->is_object()) return bad("invalid_type", "'vars' must be an object of strings", "vars");
+    for (auto& kv : v->as_object()) {
+      std::string value;
+      if (kv.value().is_string()) value = std::string(kv.value().as_string());
+      else if (kv.value().is_int64()) value = std::to_string(kv.value().as_int64());
+      else if (kv.value().is_uint64()) value = std::to_string(kv.value().as_uint64());
+      else return bad("invalid_type", "'vars." + std::string(kv.key()) + "' must be a string or integer", "vars." + std::string(kv.key()));
+      if (!text::is_valid_utf8(value)) return bad("invalid_utf8", "vars must be UTF-8", "vars." + std::string(kv.key()));
+      vars.emplace(std::string(kv.key()), std::move(value));
+    }
+  }
+  if (!template_name->empty()) {
+    tpl = ctx.find_template(*template_name);
+    if (!tpl) return bad("unknown_template", "no template named '" + *template_name + "'", "template");
+    m.template_name = *template_name;
+    if (!o.contains("kind")) m.kind = tpl->kind;
+    if (tpl->kind != m.kind) {
+      return bad("kind_mismatch", "template '" + *template_name + "' is of kind '" + tpl->kind + "'", "kind");
+    }
+    // A typo in a variable name would otherwise send the message with the real variable missing.
+    std::string all_text = (tpl->alimtalk ? tpl->alimtalk->text : "") + "\n" + (tpl->sms ? tpl->sms->text + "\n" + tpl->sms->subject : "");
+    auto unknown = text::unknown_template_variables(all_text, vars);
+    if (!unknown.empty()) {
+      return bad("template_variable_unknown", "template '" + *template_name + "' has no variable '" + unknown.front() + "'",
+                 "vars." + unknown.front());
+    }
+  }
+
+  // chain
+  std::vector<std::string> requested_chain;
+  bool explicit_chain = false;
+  if (auto* c = o.if_contains("channels")) {
+    if (!c->is_array() || c->as_array().empty()) {
+      return bad("invalid_type", "'channels' must be a non-empty array such as [\"alimtalk\", \"sms\"]", "channels");
+    }
+    for (auto& e : c->as_array()) {
+      if (!e.is_string()) return bad("invalid_type", "'channels' entries must be strings", "channels");
+      requested_chain.emplace_back(e.as_string());
+    }
+    explicit_chain = true;
+  } else if (tpl && !tpl->chain.empty()) {
+    requested_chain = tpl->chain;
+  } else {
+    requested_chain = ctx.options.default_chain;
+  }
+  auto resolved = resolve_chain(requested_chain, ctx.options, ctx.find_provider, "channels");
+  if (!resolved) return resolved.error();
+
+  // Render each channel's form once.
+  json::object forms;
+  bool has_alimtalk_form = tpl && tpl->alimtalk;
+  bool wants_alimtalk = false, wants_sms = false;
+  for (auto& s : *resolved) (s.rfind("alimtalk", 0) == 0 ? wants_alimtalk : wants_sms) = true;
+  if (wants_alimtalk && m.kind == "ad") {
+    if (explicit_chain) {
+      return bad("ad_not_allowed_on_alimtalk", "AlimTalk carries informational messages only; send ads by SMS", "channels");
+    }
+  }
+  if (wants_alimtalk && !has_alimtalk_form && explicit_chain) {
+    return bad("alimtalk_needs_template",
+               "AlimTalk sends only registered templates: give a 'template' with an AlimTalk form, or drop 'alimtalk' from 'channels'",
+               "channels");
+  }
+  if (wants_alimtalk && has_alimtalk_form && m.kind == "info") {
+    auto rendered = text::render_template(tpl->alimtalk->text, vars);
+    if (!rendered) return rendered.error();
+    if (auto len = text::check_alimtalk_body(*rendered); !len) return make_error(len.error().code, len.error().message, "vars");
+    json::object vo;
+    for (auto& name : text::template_variables(tpl->alimtalk->text)) vo[name] = vars.at(name);
+    json::object codes;
+    for (auto& [p, code] : tpl->alimtalk->codes) codes[p] = code;
+    forms["alimtalk"] = json::object{{"text", *rendered}, {"vars", std::move(vo)}, {"codes", std::move(codes)},
+                                     {"buttons", buttons_to_json(tpl->alimtalk->buttons)}};
+  }
+  std::string sms_kind;
+  if (wants_sms) {
+    std::string body, subj = *subject;
+    if (tpl) {
+      if (!tpl->sms) {
+        if (explicit_chain) return bad("template_has_no_sms_form", "template '" + tpl->name + "' has no SMS form", "channels");
+      } else {
+        auto rendered = text::render_template(tpl->sms->text, vars);
+        if (!rendered) return rendered.error();
+        body = *rendered;
+        auto rsub = text::render_template(tpl->sms->subject, vars);
+        if (!rsub) return rsub.error();
+        if (subj.empty()) subj = *rsub;
+      }
+    } else {
+      body = *raw_text;
+    }
+    if (!body.empty()) {
+      if (m.kind == "ad") {
+        if (ctx.options.ads.opt_out_number.empty()) {
+          return bad("ads_not_configured", "sending ads needs ads.opt_out_number (free 080 opt-out line) in the configuration", "kind");
+        }
+        auto formatted = text::apply_ad_format_sms(body, ctx.options.ads.sender_name, ctx.options.ads.opt_out_number);
+        if (!formatted) return formatted.error();
+        body = *formatted;
+      }
+      if (ctx.options.sms_unencodable == "replace") {
+        if (auto rb = text::cp949_replace_unencodable(body); rb) body = *rb;
+        if (auto rs = text::cp949_replace_unencodable(subj); rs) subj = *rs;
+      }
+      auto plan = text::choose_sms_kind(body, subj);
+      if (!plan) return make_error(plan.error().code, plan.error().message, tpl ? "vars" : plan.error().field);
+      sms_kind = plan->kind == text::SmsKind::sms ? "sms" : "lms";
+      forms["sms"] = json::object{{"text", body}, {"subject", subj}, {"kind", sms_kind}};
+    }
+  }
+  // Keep only the steps that have a form; a fallback never turns info AlimTalk into an ad SMS
+  // because kind is fixed per message and the SMS form was rendered with the same kind.
+  std::vector<std::string> steps;
+  for (auto& s : *resolved) {
+    bool alimtalk = s.rfind("alimtalk", 0) == 0;
+    if (alimtalk ? forms.contains("alimtalk") : forms.contains("sms")) steps.push_back(s);
+  }
+  if (steps.empty()) {
+    return bad("no_channel_for_message", "no channel in the chain can carry this message (AlimTalk needs an info template with an AlimTalk form; SMS needs a text)",
+               "channels");
+  }
+  if (tpl && !tpl->allow_costlier_fallback) {
+    auto kind_of = [&](const std::string& s) { return s.rfind("alimtalk", 0) == 0 ? std::string("alimtalk") : sms_kind; };
+    double first = price_of(ctx.find_provider, steps.front(), kind_of(steps.front()));
+    std::vector<std::string> kept;
+    for (auto& s : steps) {
+      if (price_of(ctx.find_provider, s, kind_of(s)) <= first) kept.push_back(s);
+    }
+    steps = std::move(kept);
+  }
+  json::array chain;
+  for (auto& s : steps) chain.emplace_back(s);
+  m.chain_json = json::serialize(chain);
+  m.rendered_json = json::serialize(forms);
+
+  // timing
+  m.due_ms = ctx.now_ms;
+  if (auto* sa = o.if_contains("send_at")) {
+    if (!sa->is_string()) return bad("invalid_type", "'send_at' must be an RFC 3339 time such as 2026-11-25T09:00:00+09:00", "send_at");
+    auto t = parse_rfc3339(std::string(sa->as_string()));
+    if (!t) return bad("invalid_time", "'send_at' must be an RFC 3339 time such as 2026-11-25T09:00:00+09:00", "send_at");
+    if (*t > ctx.now_ms + ctx.options.max_ttl_ms) return bad("invalid_time", "'send_at' is more than the maximum TTL ahead", "send_at");
+    m.due_ms = std::max(*t, ctx.now_ms);
+  }
+  if (auto* ttl = o.if_contains("ttl_s")) {
+    if (!ttl->is_int64() || ttl->as_int64() <= 0 || ttl->as_int64() * 1000 > ctx.options.max_ttl_ms) {
+      return bad("invalid_value", "'ttl_s' must be a positive integer number of seconds, at most the configured maximum", "ttl_s");
+    }
+    m.expires_ms = m.due_ms + ttl->as_int64() * 1000;
+  }
+  if (auto* nc = o.if_contains("night_consent")) {
+    if (!nc->is_bool()) return bad("invalid_type", "'night_consent' must be true or false", "night_consent");
+    m.night_consent = nc->as_bool();
+  }
+  if (auto* md = o.if_contains("metadata")) {
+    if (!md->is_object()) return bad("invalid_type", "'metadata' must be an object", "metadata");
+    m.metadata_json = json::serialize(*md);
+    if (m.metadata_json.size() > 4096) return bad("metadata_too_large", "'metadata' must be at most 4 KiB of JSON", "metadata");
+  } else {
+    m.metadata_json = "{}";
+  }
+  return m;
+}
+
+}  // namespace jarip::notify

@@ -1,0 +1,945 @@
+#include "notify/engine.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <atomic>
+#include <deque>
+#include <mutex>
+#include <queue>
+#include <random>
+#include <unordered_map>
+
+#include "common/crypto.hpp"
+#include "common/log.hpp"
+#include "http/client.hpp"
+#include "notify/backoff.hpp"
+#include "notify/breaker.hpp"
+#include "notify/compose.hpp"
+#include "notify/forms.hpp"
+#include "notify/latency_stats.hpp"
+#include "notify/rate_limiter.hpp"
+#include "notify/report_ops.hpp"
+#include "text/ad_rules.hpp"
+#include "text/kst.hpp"
+#include "text/phone.hpp"
+
+namespace jarip::notify {
+
+namespace asio = boost::asio;
+using channels::SendKind;
+using channels::SendOutcome;
+
+namespace {
+
+struct Active {
+  store::MessageRecord record;
+  std::vector<std::string> chain;
+  MessageForms forms;
+  bool provider_asked = false;  // some provider has been asked to send it: no longer cancellable
+  bool in_flight = false;       // part of a send request right now
+  bool queued = false;
+  std::string last_error_code;
+  std::string last_error_text;
+};
+
+struct ProviderState {
+  ProviderRuntime runtime;
+  std::unique_ptr<ProviderBreaker> breaker;
+  std::unique_ptr<TokenBucket> bucket;
+  LatencyStats latency;
+  std::map<SendKind, std::deque<std::string>> queues;
+  int in_flight = 0;
+  Histogram* latency_histogram = nullptr;
+};
+
+struct Retry {
+  TimeMs due;
+  std::string id;
+  bool operator>(const Retry& other) const { return due > other.due; }
+};
+
+}  // namespace
+
+struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
+  asio::io_context& io;
+  store::Store& store;
+  const Clock& clock;
+  DeliveryOptions options;
+  MetricsRegistry& metrics;
+  std::string node_id;
+  http::HttpClient client;
+  std::map<std::string, std::unique_ptr<ProviderState>> providers;
+  std::unordered_map<std::string, Active> active;
+  std::priority_queue<Retry, std::vector<Retry>, std::greater<>> retries;
+  std::unordered_map<std::string, Permit> probes;  // message id → probe permit awaiting its report
+  asio::steady_timer tick_timer;
+  Backoff backoff;
+  std::atomic<int> reserved{0};
+  std::atomic<bool> wake_requested{true};
+  bool claiming = false;
+  bool claiming_reports = false;
+  bool stopping = false;
+  int writes_in_flight = 0;
+  TimeMs next_claim_ms = 0;
+  TimeMs next_report_claim_ms = 0;
+  TimeMs next_lease_renewal_ms = 0;
+  TimeMs next_housekeeping_ms = 0;
+  std::function<void()> on_drained;
+  TimeMs drain_deadline_ms = 0;
+  // Daily spend per channel in KRW, reset at KST midnight.
+  std::map<std::string, double> spent_today;
+  std::int64_t spend_day = -1;
+
+  mutable std::mutex snapshot_mutex;
+  std::vector<ChannelStatus> snapshot;
+  EngineCounters snapshot_counters;
+
+  std::atomic<std::uint64_t>& m_ambiguous;
+  std::atomic<std::uint64_t>& m_delivered;
+  std::atomic<std::uint64_t>& m_failed;
+  std::atomic<std::uint64_t>& m_expired;
+  std::atomic<std::uint64_t>& m_held;
+
+  Impl(asio::io_context& io_, store::Store& store_, const Clock& clock_, DeliveryOptions o,
+       MetricsRegistry& m, std::string node)
+      : io(io_), store(store_), clock(clock_), options(std::move(o)), metrics(m), node_id(std::move(node)),
+        client(io_.get_executor()), tick_timer(io_),
+        backoff(Backoff::seeded(BackoffPolicy{options.retry_base_ms, options.retry_cap_ms},
+                                std::random_device{}())),
+        m_ambiguous(m.counter("jarip_ambiguous_attempts_total")),
+        m_delivered(m.counter("jarip_messages_finished_total", {{"state", "delivered"}})),
+        m_failed(m.counter("jarip_messages_finished_total", {{"state", "failed"}})),
+        m_expired(m.counter("jarip_messages_finished_total", {{"state", "expired"}})),
+        m_held(m.counter("jarip_messages_held_total")) {}
+
+  // ---- plumbing -------------------------------------------------------------------------------
+
+  template <class F>
+  void on_engine(F&& f) {
+    asio::post(io, [self = shared_from_this(), f = std::forward<F>(f)]() mutable { f(); });
+  }
+
+  // Writes that the engine does not need to wait for (ordering is kept by the store's FIFO).
+  void persist(store::Store::WriteOp op) {
+    ++writes_in_flight;
+    store.write(std::move(op), [self = shared_from_this()](Status s) {
+      self->on_engine([self, s] {
+        --self->writes_in_flight;
+        if (!s) {
+          // The rows stay as they were; the lease will expire and the message be claimed again.
+          log::error("engine write failed", {{"error", s.error().message}});
+        }
+      });
+    });
+  }
+
+  void count_attempt(const std::string& channel, const std::string& provider, const std::string& outcome) {
+    metrics.counter("jarip_attempts_total", {{"channel", channel}, {"provider", provider}, {"outcome", outcome}})++;
+  }
+
+  ProviderState* provider(const std::string& name) {
+    auto it = providers.find(name);
+    return it == providers.end() ? nullptr : it->second.get();
+  }
+
+  // ---- the loop -------------------------------------------------------------------------------
+
+  void schedule_tick() {
+    tick_timer.expires_after(std::chrono::milliseconds(5));
+    tick_timer.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+      if (ec) return;
+      self->tick();
+    });
+  }
+
+  void tick() {
+    TimeMs now = clock.now_ms();
+    run_due_retries(now);
+    for (auto& [name, p] : providers) {
+      p->breaker->poll();
+      dispatch(*p);
+    }
+    if (!stopping) {
+      if ((wake_requested.exchange(false) || now >= next_claim_ms) && !claiming) claim(now);
+      if (now >= next_report_claim_ms && !claiming_reports) claim_overdue(now);
+      if (now >= next_lease_renewal_ms) renew_leases(now);
+      if (now >= next_housekeeping_ms) housekeeping(now);
+    }
+    publish_snapshot(now);
+    if (stopping && (drained() || now >= drain_deadline_ms)) {
+      finish_stop();
+      return;
+    }
+    schedule_tick();
+  }
+
+  bool drained() const {
+    if (writes_in_flight > 0 || claiming || claiming_reports) return false;
+    for (auto& [n, p] : providers) {
+      if (p->in_flight > 0) return false;
+    }
+    return true;
+  }
+
+  void finish_stop() {
+    tick_timer.cancel();
+    client.close_idle();
+    if (on_drained) {
+      auto done = std::move(on_drained);
+      on_drained = nullptr;
+      done();
+    }
+  }
+
+  // ---- claiming -------------------------------------------------------------------------------
+
+  int room() const {
+    return options.max_active - static_cast<int>(active.size()) - reserved.load();
+  }
+
+  void claim(TimeMs now) {
+    int limit = std::min(room(), options.claim_batch);
+    next_claim_ms = now + 200;
+    if (limit <= 0) return;
+    claiming = true;
+    auto dedup = dedup_rules();
+    auto result = std::make_shared<std::vector<store::MessageRecord>>();
+    std::string owner = node_id;
+    TimeMs lease_until = now + options.lease_ms;
+    store.write(
+        [=](store::StoreSession& s) -> Status {
+          auto claimed = s.claim_due(owner, now, lease_until, limit);
+          if (!claimed) return claimed.error();
+          for (auto& m : *claimed) {
+            if (m.state == store::kStateSending) {
+              if (auto st = recover_interrupted_send(s, m, now, dedup); !st) return st;
+            }
+          }
+          *result = std::move(*claimed);
+          return {};
+        },
+        [self = shared_from_this(), result, limit](Status s) {
+          self->on_engine([self, s, result, limit] {
+            self->claiming = false;
+            if (!s) return;
+            // A full batch means more may be due: claim again on the next tick.
+            if (static_cast<int>(result->size()) == limit) self->wake_requested = true;
+            for (auto& m : *result) self->take(std::move(m));
+          });
+        });
+  }
+
+  DedupRules dedup_rules() const {
+    DedupRules rules;
+    for (auto& [name, p] : providers) {
+      for (SendKind k : {SendKind::alimtalk, SendKind::sms, SendKind::lms}) {
+        if (p->runtime.adapter->supports(k) && p->runtime.adapter->deduplicates(k)) {
+          rules[name + "/" + std::string(channels::to_string(k))] = p->runtime.adapter->dedup_window_ms(k);
+        }
+      }
+    }
+    return rules;
+  }
+
+  void claim_overdue(TimeMs now) {
+    next_report_claim_ms = now + 1000;
+    int limit = std::min(room(), options.claim_batch);
+    if (limit <= 0) return;
+    claiming_reports = true;
+    auto result = std::make_shared<std::vector<store::MessageRecord>>();
+    auto timed_out = std::make_shared<std::vector<std::string>>();  // providers, one per overdue report
+    std::string owner = node_id;
+    TimeMs lease_until = now + options.lease_ms;
+    store.write(
+        [=](store::StoreSession& s) -> Status {
+          auto claimed = s.claim_overdue_reports(owner, now, lease_until, limit);
+          if (!claimed) return claimed.error();
+          for (auto& m : *claimed) {
+            auto provider = expire_report_deadline(s, m, now);
+            if (!provider) return provider.error();
+            timed_out->push_back(*provider);
+          }
+          *result = std::move(*claimed);
+          return {};
+        },
+        [self = shared_from_this(), result, timed_out](Status s) {
+          self->on_engine([self, s, result, timed_out] {
+            self->claiming_reports = false;
+            if (!s) return;
+            for (auto& name : *timed_out) {
+              self->m_ambiguous++;
+              if (auto* p = self->provider(name)) p->breaker->record(Permit{PermitKind::normal, 0}, Outcome::timeout);
+            }
+            for (auto& m : *result) self->take(std::move(m));
+          });
+        });
+  }
+
+  void renew_leases(TimeMs now) {
+    next_lease_renewal_ms = now + options.lease_ms / 3;
+    std::string owner = node_id;
+    TimeMs until = now + options.lease_ms;
+    persist([owner, until](store::StoreSession& s) { return s.renew_leases(owner, until); });
+  }
+
+  void housekeeping(TimeMs now) {
+    next_housekeeping_ms = now + 60'000;
+    TimeMs idem_before = now - 24LL * 3600 * 1000;
+    TimeMs body_before = now - options.retention_ms;
+    persist([idem_before, body_before](store::StoreSession& s) -> Status {
+      if (auto st = s.purge_idempotency(idem_before); !st) return st;
+      auto purged = s.purge_bodies(body_before, 5000);
+      if (!purged) return purged.error();
+      return {};
+    });
+  }
+
+  // A message now held in memory by this node.
+  void take(store::MessageRecord record) {
+    if (active.count(record.id)) return;
+    Active a;
+    a.chain = parse_chain(record.chain_json);
+    a.forms = parse_forms(record.rendered_json);
+    a.provider_asked = record.step_attempts > 0;
+    std::string id = record.id;
+    a.record = std::move(record);
+    auto [it, inserted] = active.emplace(id, std::move(a));
+    route(it->second, clock.now_ms());
+  }
+
+  // ---- routing --------------------------------------------------------------------------------
+
+  void run_due_retries(TimeMs now) {
+    while (!retries.empty() && retries.top().due <= now) {
+      std::string id = retries.top().id;
+      retries.pop();
+      auto it = active.find(id);
+      if (it == active.end() || it->second.in_flight || it->second.queued) continue;
+      route(it->second, now);
+    }
+  }
+
+  void release(Active& a) {
+    a.record.lease_owner.clear();
+    a.record.lease_until_ms = 0;
+  }
+
+  void forget(const std::string& id) {
+    active.erase(id);
+  }
+
+  void finish(Active& a, const char* state, const std::string& code, const std::string& detail, TimeMs now) {
+    a.record.state = state;
+    a.record.final_code = code;
+    a.record.final_detail = detail;
+    a.record.updated_ms = now;
+    a.record.due_ms = now;
+    release(a);
+    if (std::string(state) == store::kStateExpired) m_expired++;
+    else m_failed++;
+    auto rec = a.record;
+    persist([rec](store::StoreSession& s) { return s.update_message(rec); });
+    forget(rec.id);
+  }
+
+  void hold(Active& a, TimeMs until, const std::string& why, TimeMs now) {
+    a.record.state = store::kStateHeld;
+    a.record.due_ms = until;
+    a.record.final_detail = why;
+    a.record.updated_ms = now;
+    release(a);
+    m_held++;
+    auto rec = a.record;
+    persist([rec](store::StoreSession& s) { return s.update_message(rec); });
+    forget(rec.id);
+  }
+
+  void retry_later(Active& a, TimeMs due) {
+    a.record.due_ms = due;
+    retries.push(Retry{due, a.record.id});
+  }
+
+  SendKind send_kind_of(const Active& a, const ChainStep& step) const {
+    return step.channel == "alimtalk" ? SendKind::alimtalk : a.forms.sms_kind;
+  }
+
+  bool admits(ProviderState& p) {
+    p.breaker->poll();
+    auto state = p.breaker->state();
+    if (state == BreakerState::closed) return true;
+    if (state == BreakerState::half_open) return p.breaker->outstanding_probes() < options.breaker.half_open_probes;
+    return false;
+  }
+
+  // Decides what happens next to a message this node holds: send on its current step, skip a step
+  // whose provider is down, wait, hold, or end it.
+  void route(Active& a, TimeMs now) {
+    auto& r = a.record;
+    if (r.state == store::kStateHeld) r.state = store::kStateAccepted;
+    if (r.expires_ms && now >= r.expires_ms) {
+      finish(a, store::kStateExpired, "expired", "TTL passed before delivery", now);
+      return;
+    }
+    if (r.step >= static_cast<int>(a.chain.size())) {
+      finish(a, store::kStateFailed, a.last_error_code.empty() ? "chain_exhausted" : a.last_error_code,
+             a.last_error_text.empty() ? "every channel in the chain failed" : a.last_error_text, now);
+      return;
+    }
+    if (r.kind == "ad" && !r.night_consent && text::in_ad_quiet_hours(now)) {
+      hold(a, text::next_ad_send_time(now), "ad held for 08:00 KST (no night-time consent)", now);
+      return;
+    }
+    ChainStep step = split_step(a.chain[static_cast<std::size_t>(r.step)]);
+    ProviderState* p = provider(step.provider);
+    SendKind kind = send_kind_of(a, step);
+    if (!p || !p->runtime.adapter->supports(kind) ||
+        (kind == SendKind::alimtalk && !a.forms.alimtalk_codes.count(step.provider))) {
+      a.last_error_code = "provider_unavailable";
+      a.last_error_text = "no template code or adapter for " + a.chain[static_cast<std::size_t>(r.step)];
+      skip_step(a, "provider_unavailable", a.last_error_text, now);
+      return;
+    }
+    if (!within_spending_cap(step.channel, p, kind, now)) {
+      hold(a, next_kst_midnight(now), "daily spending cap for channel '" + step.channel + "' reached", now);
+      return;
+    }
+    if (!admits(*p)) {
+      // Skip a down provider at once, but only when a later step can take the message; otherwise
+      // wait here rather than fail a message during a total outage.
+      for (std::size_t i = static_cast<std::size_t>(r.step) + 1; i < a.chain.size(); ++i) {
+        auto later = split_step(a.chain[i]);
+        if (auto* lp = provider(later.provider); lp && admits(*lp)) {
+          skip_step(a, "breaker_open", "provider " + step.provider + " is " + std::string(to_string(p->breaker->state())), now);
+          return;
+        }
+      }
+      retry_later(a, now + 250);
+      return;
+    }
+    a.queued = true;
+    p->queues[kind].push_back(r.id);
+  }
+
+  void skip_step(Active& a, const std::string& code, const std::string& text, TimeMs now) {
+    auto& r = a.record;
+    ChainStep step = split_step(a.chain[static_cast<std::size_t>(r.step)]);
+    store::AttemptRecord skipped;
+    skipped.message_id = r.id;
+    skipped.step = r.step;
+    skipped.channel = step.channel;
+    skipped.provider = step.provider;
+    skipped.send_kind = step.channel == "alimtalk" ? "alimtalk" : std::string(channels::to_string(a.forms.sms_kind));
+    skipped.dedup_key = dedup_key(r.id, r.step);
+    skipped.started_ms = skipped.ended_ms = now;
+    skipped.outcome = "skipped";
+    skipped.error_code = code;
+    skipped.error_text = text;
+    count_attempt(step.channel, step.provider, "skipped");
+    persist([skipped](store::StoreSession& s) mutable { return s.insert_attempt(skipped); });
+    r.step++;
+    r.step_attempts = 0;
+    route(a, now);
+  }
+
+  static TimeMs next_kst_midnight(TimeMs now) {
+    constexpr TimeMs day = 86'400'000, kst = 9 * 3'600'000;
+    return ((now + kst) / day + 1) * day - kst;
+  }
+
+  bool within_spending_cap(const std::string& channel, ProviderState* p, SendKind kind, TimeMs now) {
+    auto cap = options.daily_cap_krw.find(channel);
+    if (cap == options.daily_cap_krw.end() || cap->second <= 0) return true;
+    std::int64_t day = (now + 9 * 3'600'000) / 86'400'000;
+    if (day != spend_day) {
+      spend_day = day;
+      spent_today.clear();
+    }
+    auto price = p->runtime.price.find(std::string(channels::to_string(kind)));
+    double cost = price == p->runtime.price.end() ? 0 : price->second;
+    if (spent_today[channel] + cost > cap->second) {
+      metrics.counter("jarip_spending_cap_hits_total", {{"channel", channel}})++;
+      return false;
+    }
+    return true;
+  }
+
+  // ---- sending --------------------------------------------------------------------------------
+
+  void dispatch(ProviderState& p) {
+    TimeMs now = clock.now_ms();
+    for (auto& [kind, queue] : p.queues) {
+      while (!queue.empty() && p.in_flight < p.runtime.max_concurrency) {
+        // Drop ids that were canceled or moved while queued.
+        std::vector<std::string> batch;
+        std::size_t max = p.runtime.adapter->max_batch(kind);
+        if (p.bucket) {
+          std::uint32_t granted = p.bucket->try_take(now, static_cast<std::uint32_t>(std::min(max, queue.size())));
+          if (granted == 0) break;  // back-pressure: wait for tokens, never drop
+          max = granted;
+        }
+        Permit permit = p.breaker->try_acquire();
+        if (!permit.admitted()) {
+          // The breaker opened while these waited: send them along their chains instead.
+          reroute_queue(queue, now);
+          break;
+        }
+        while (!queue.empty() && batch.size() < max) {
+          std::string id = std::move(queue.front());
+          queue.pop_front();
+          auto it = active.find(id);
+          if (it == active.end() || !it->second.queued) continue;
+          it->second.queued = false;
+          batch.push_back(std::move(id));
+          if (permit.kind == PermitKind::probe) break;  // a probe risks one message, not a batch
+        }
+        if (batch.empty()) {
+          p.breaker->release(permit);  // nothing was sent under this permit
+          continue;
+        }
+        send(p, kind, std::move(batch), permit, now);
+      }
+    }
+  }
+
+  void reroute_queue(std::deque<std::string>& queue, TimeMs now) {
+    std::deque<std::string> ids;
+    ids.swap(queue);
+    for (auto& id : ids) {
+      auto it = active.find(id);
+      if (it == active.end() || !it->second.queued) continue;
+      it->second.queued = false;
+      route(it->second, now);
+    }
+  }
+
+  void send(ProviderState& p, SendKind kind, std::vector<std::string> ids, Permit permit, TimeMs now) {
+    ++p.in_flight;
+    auto attempts = std::make_shared<std::vector<store::AttemptRecord>>();
+    auto records = std::make_shared<std::vector<store::MessageRecord>>();
+    std::vector<channels::OutboundMessage> outbound;
+    for (auto& id : ids) {
+      Active& a = active.at(id);
+      auto& r = a.record;
+      a.in_flight = true;
+      a.provider_asked = true;
+      r.state = store::kStateSending;
+      r.step_attempts++;
+      r.updated_ms = now;
+      ChainStep step = split_step(a.chain[static_cast<std::size_t>(r.step)]);
+      store::AttemptRecord at;
+      at.message_id = r.id;
+      at.step = r.step;
+      at.channel = step.channel;
+      at.provider = step.provider;
+      at.send_kind = std::string(channels::to_string(kind));
+      at.dedup_key = dedup_key(r.id, r.step);
+      at.started_ms = now;
+      attempts->push_back(at);
+      records->push_back(r);
+      channels::OutboundMessage m;
+      m.message_id = r.id;
+      m.dedup_key = at.dedup_key;
+      m.kind = kind;
+      m.to = r.phone;
+      if (kind == SendKind::alimtalk) {
+        m.text = a.forms.alimtalk_text;
+        m.template_code = a.forms.alimtalk_codes[step.provider];
+        m.variables = a.forms.alimtalk_vars;
+        m.buttons = a.forms.buttons;
+      } else {
+        m.text = a.forms.sms_text;
+        m.subject = kind == SendKind::lms ? a.forms.sms_subject : std::string();
+      }
+      outbound.push_back(std::move(m));
+    }
+    // The attempt is durable before the provider hears of it: after a crash, an attempt that was
+    // started but has no outcome is known to be ambiguous instead of being silently repeated.
+    store.write(
+        [attempts, records](store::StoreSession& s) -> Status {
+          for (auto& at : *attempts) {
+            if (auto st = s.insert_attempt(at); !st) return st;
+          }
+          for (auto& r : *records) {
+            if (auto st = s.update_message(r); !st) return st;
+          }
+          return {};
+        },
+        [self = shared_from_this(), name = p.runtime.name, kind, ids, permit, attempts,
+         outbound = std::move(outbound)](Status s) mutable {
+          self->on_engine([self, s, name, kind, ids = std::move(ids), permit, attempts,
+                           outbound = std::move(outbound)]() mutable {
+            self->after_attempts_recorded(s, name, kind, std::move(ids), permit, attempts, std::move(outbound));
+          });
+        });
+  }
+
+  void after_attempts_recorded(Status s, const std::string& name, SendKind kind, std::vector<std::string> ids,
+                               Permit permit, std::shared_ptr<std::vector<store::AttemptRecord>> attempts,
+                               std::vector<channels::OutboundMessage> outbound) {
+    ProviderState& p = *provider(name);
+    TimeMs now = clock.now_ms();
+    if (!s) {
+      // Nothing reached the provider; try again shortly.
+      --p.in_flight;
+      p.breaker->release(permit);
+      for (auto& id : ids) {
+        auto it = active.find(id);
+        if (it == active.end()) continue;
+        it->second.in_flight = false;
+        it->second.record.state = store::kStateAccepted;
+        it->second.record.step_attempts--;
+        retry_later(it->second, now + 500);
+      }
+      return;
+    }
+    channels::RequestContext context{now, crypto::random_hex(16)};
+    auto request = p.runtime.adapter->build_send(kind, outbound, context);
+    if (!request) {
+      // The adapter refused to build it (a configuration or content problem): permanent for this step.
+      std::vector<channels::SendResult> results(ids.size(), channels::SendResult{SendOutcome::permanent, "",
+                                                                                 request.error().code, request.error().message});
+      p.breaker->record(permit, Outcome::success);
+      complete(p, kind, ids, *attempts, results, now, 0);
+      return;
+    }
+    http::ClientRequest req;
+    req.method = request->method;
+    req.url = request->url;
+    for (auto& h : request->headers) req.headers.push_back({h.name, h.value});
+    req.body = std::move(request->body);
+    req.timeout_ms = p.runtime.timeout_ms;
+    client.send(std::move(req), [self = shared_from_this(), name, kind, ids = std::move(ids), permit, attempts,
+                                 outbound = std::move(outbound)](http::ClientResult result) mutable {
+      self->after_response(name, kind, std::move(ids), permit, *attempts, outbound, std::move(result));
+    });
+  }
+
+  void after_response(const std::string& name, SendKind kind, std::vector<std::string> ids, Permit permit,
+                      std::vector<store::AttemptRecord>& attempts, const std::vector<channels::OutboundMessage>& outbound,
+                      http::ClientResult result) {
+    ProviderState& p = *provider(name);
+    TimeMs now = clock.now_ms();
+    std::vector<channels::SendResult> results;
+    Outcome transport = Outcome::success;
+    if (result.kind == http::ClientResult::Kind::response) {
+      results = p.runtime.adapter->parse_send(kind, outbound, channels::InboundResponse{result.status, result.body});
+      if (result.status >= 500 || result.status == 429) transport = Outcome::failure;
+    } else if (result.ambiguous()) {
+      results.assign(ids.size(), channels::SendResult{SendOutcome::ambiguous, "", "transport", result.error});
+      transport = Outcome::timeout;
+    } else {
+      results.assign(ids.size(), channels::SendResult{SendOutcome::retryable, "", "transport", result.error});
+      transport = Outcome::failure;
+    }
+    if (results.size() != ids.size()) {
+      results.assign(ids.size(), channels::SendResult{SendOutcome::ambiguous, "", "adapter", "result count mismatch"});
+    }
+    // Breaker: transport problems count now; an accepted message counts when its report arrives,
+    // because providers such as Kakao in 2022 accept and fail later.
+    bool all_accepted = true;
+    for (auto& r : results) all_accepted = all_accepted && r.outcome == SendOutcome::accepted;
+    if (transport != Outcome::success) {
+      p.breaker->record(permit, transport);
+    } else if (permit.kind == PermitKind::probe) {
+      if (all_accepted) {
+        p.breaker->record_pending_probe(permit);
+        probes[ids.front()] = permit;
+      } else {
+        bool provider_fault = false;
+        for (auto& r : results) provider_fault = provider_fault || r.outcome == SendOutcome::retryable;
+        p.breaker->record(permit, provider_fault ? Outcome::failure : Outcome::success);
+      }
+    } else {
+      for (auto& r : results) {
+        if (r.outcome == SendOutcome::retryable) p.breaker->record(permit, Outcome::failure);
+      }
+    }
+    p.latency.record(now, result.elapsed_ms, transport == Outcome::success);
+    if (p.latency_histogram) p.latency_histogram->observe(result.elapsed_ms / 1000.0);
+    complete(p, kind, ids, attempts, results, now, result.elapsed_ms);
+  }
+
+  void complete(ProviderState& p, SendKind kind, const std::vector<std::string>& ids,
+                std::vector<store::AttemptRecord>& attempts, const std::vector<channels::SendResult>& results,
+                TimeMs now, int elapsed_ms) {
+    --p.in_flight;
+    auto att_updates = std::make_shared<std::vector<store::AttemptRecord>>();
+    auto msg_updates = std::make_shared<std::vector<store::MessageRecord>>();
+    std::string channel(channels::channel_of(kind));
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      auto it = active.find(ids[i]);
+      auto& at = attempts[i];
+      const auto& res = results[i];
+      at.ended_ms = now;
+      at.outcome = std::string(channels::to_string(res.outcome));
+      at.provider_message_id = res.provider_message_id;
+      at.error_code = res.error_code;
+      at.error_text = res.error_text.substr(0, 500);
+      att_updates->push_back(at);
+      count_attempt(channel, p.runtime.name, at.outcome);
+      if (res.outcome == SendOutcome::accepted) {
+        auto price = p.runtime.price.find(std::string(channels::to_string(kind)));
+        if (price != p.runtime.price.end()) spent_today[channel] += price->second;
+      }
+      if (it == active.end()) continue;
+      Active& a = it->second;
+      a.in_flight = false;
+      auto& r = a.record;
+      r.updated_ms = now;
+      switch (res.outcome) {
+        case SendOutcome::accepted:
+          r.state = store::kStateSent;
+          r.step_deadline_ms = now + options.report_deadline_ms;
+          release(a);
+          msg_updates->push_back(r);
+          forget(r.id);
+          continue;
+        case SendOutcome::retryable: {
+          a.last_error_code = res.error_code;
+          a.last_error_text = res.error_text;
+          TimeMs delay = backoff.delay_ms(r.step_attempts - 1);
+          TimeMs step_started = now - (r.step_attempts > 1 ? 0 : 0);
+          (void)step_started;
+          bool can_retry = r.step_attempts < options.max_step_attempts &&
+                           (!r.expires_ms || fits_deadline(now, delay, r.expires_ms));
+          r.state = store::kStateAccepted;
+          if (can_retry) {
+            retry_later(a, now + delay);
+            msg_updates->push_back(r);
+            continue;
+          }
+          break;  // move on
+        }
+        case SendOutcome::ambiguous: {
+          m_ambiguous++;
+          a.last_error_code = "ambiguous";
+          a.last_error_text = res.error_text;
+          r.state = store::kStateAccepted;
+          // Repeating the same step is safe only where the provider deduplicates on our key.
+          if (p.runtime.adapter->deduplicates(kind) && r.step_attempts < options.max_step_attempts) {
+            retry_later(a, now + backoff.delay_ms(r.step_attempts - 1));
+            msg_updates->push_back(r);
+            continue;
+          }
+          break;
+        }
+        case SendOutcome::next_channel:
+        case SendOutcome::permanent:
+          a.last_error_code = res.error_code.empty() ? std::string(channels::to_string(res.outcome)) : res.error_code;
+          a.last_error_text = res.error_text;
+          r.state = store::kStateAccepted;
+          break;
+      }
+      // Move on to the next step.
+      r.step++;
+      r.step_attempts = 0;
+      msg_updates->push_back(r);
+      route(a, now);
+    }
+    (void)elapsed_ms;
+    persist([att_updates, msg_updates](store::StoreSession& s) -> Status {
+      for (auto& at : *att_updates) {
+        if (auto st = s.update_attempt(at); !st) return st;
+      }
+      for (auto& r : *msg_updates) {
+        if (auto st = s.update_message(r); !st) return st;
+      }
+      return {};
+    });
+  }
+
+  // ---- reports --------------------------------------------------------------------------------
+
+  void on_reports_applied(const std::string& provider_name, const ReportEffects& effects) {
+    ProviderState* p = provider(provider_name);
+    for (auto& e : effects.outcomes) {
+      if (e.delivered) m_delivered++;
+      if (!p) continue;
+      auto probe = probes.find(e.message_id);
+      if (probe != probes.end()) {
+        p->breaker->record_report(probe->second, e.delivered);
+        probes.erase(probe);
+      } else if (e.delivered) {
+        p->breaker->record(Permit{PermitKind::normal, 0}, Outcome::success);
+      } else if (e.provider_fault) {
+        p->breaker->record(Permit{PermitKind::normal, 0}, Outcome::failure);
+      }
+    }
+    if (effects.moved_on > 0) wake_requested = true;
+  }
+
+  // ---- snapshots ------------------------------------------------------------------------------
+
+  void publish_snapshot(TimeMs now) {
+    std::vector<ChannelStatus> list;
+    std::size_t queued = 0;
+    for (auto& [name, p] : providers) {
+      ChannelStatus s;
+      s.provider = name;
+      s.channels = p->runtime.channels;
+      s.breaker_state = std::string(to_string(p->breaker->state()));
+      s.since_ms = p->breaker->since_ms();
+      auto ws = p->breaker->window_stats();
+      auto lat = p->latency.summary(now);
+      s.success_ratio = ws.total() ? ws.success_ratio() : lat.success_ratio;
+      s.window_count = ws.total();
+      s.latency_p50_ms = lat.p50_ms;
+      s.latency_p99_ms = lat.p99_ms;
+      for (auto& [k, q] : p->queues) s.queued += q.size();
+      s.in_flight = p->in_flight;
+      queued += s.queued;
+      list.push_back(std::move(s));
+    }
+    std::lock_guard lock(snapshot_mutex);
+    snapshot = std::move(list);
+    snapshot_counters = EngineCounters{active.size(), queued};
+  }
+};
+
+Engine::Engine(asio::io_context& io, store::Store& store, const Clock& clock, DeliveryOptions options,
+               std::vector<ProviderRuntime> providers, MetricsRegistry& metrics, std::string node_id)
+    : impl_(std::make_shared<Impl>(io, store, clock, std::move(options), metrics, std::move(node_id))) {
+  for (auto& runtime : providers) {
+    auto state = std::make_unique<ProviderState>();
+    std::string name = runtime.name;
+    auto* gauge_target = state.get();
+    state->breaker = std::make_unique<ProviderBreaker>(
+        clock, impl_->options.breaker,
+        [name, &metrics](BreakerState from, BreakerState to, std::string_view reason) {
+          metrics.counter("jarip_breaker_transitions_total", {{"provider", name}, {"to", std::string(to_string(to))}})++;
+          log::warn("breaker transition",
+                    {{"provider", name}, {"from", to_string(from)}, {"to", to_string(to)}, {"reason", reason}});
+        });
+    if (runtime.rate_per_s > 0) {
+      state->bucket = std::make_unique<TokenBucket>(runtime.rate_per_s,
+                                                    static_cast<std::uint32_t>(std::max(1.0, runtime.rate_per_s / 10)),
+                                                    clock.now_ms());
+    }
+    state->latency_histogram = &metrics.histogram("jarip_provider_request_seconds", {{"provider", name}});
+    state->runtime = std::move(runtime);
+    metrics.gauge("jarip_breaker_state", {{"provider", name}}, [impl = impl_.get(), gauge_target] {
+      (void)impl;
+      switch (gauge_target->breaker->state()) {
+        case BreakerState::closed: return 0.0;
+        case BreakerState::half_open: return 1.0;
+        case BreakerState::open: return 2.0;
+        case BreakerState::forced_open: return 3.0;
+      }
+      return -1.0;
+    });
+    impl_->providers.emplace(name, std::move(state));
+  }
+  metrics.help("jarip_breaker_state", "gauge", "Circuit breaker state per provider: 0 closed, 1 half-open, 2 open, 3 forced open.");
+  metrics.gauge("jarip_engine_active_messages", {}, [this] { return static_cast<double>(counters().active); });
+  metrics.gauge("jarip_engine_queued_messages", {}, [this] { return static_cast<double>(counters().queued); });
+}
+
+Engine::~Engine() = default;
+
+void Engine::start() {
+  auto impl = impl_;
+  (void)impl->store.run_now([](store::StoreSession& s) { return s.release_all_leases(); });
+  asio::post(impl->io, [impl] { impl->schedule_tick(); });
+}
+
+void Engine::stop(TimeMs grace_ms, std::function<void()> done) {
+  auto impl = impl_;
+  asio::post(impl->io, [impl, grace_ms, done = std::move(done)]() mutable {
+    impl->stopping = true;
+    impl->drain_deadline_ms = impl->clock.now_ms() + grace_ms;
+    impl->on_drained = std::move(done);
+  });
+}
+
+const std::string& Engine::node_id() const { return impl_->node_id; }
+
+const ProviderRuntime* Engine::find_provider(const std::string& name) const {
+  auto it = impl_->providers.find(name);
+  return it == impl_->providers.end() ? nullptr : &it->second->runtime;
+}
+
+const DeliveryOptions& Engine::options() const { return impl_->options; }
+
+bool Engine::reserve(int n) {
+  // Racy by design against the engine thread's view; the bound is soft (max_active).
+  int current = impl_->reserved.load();
+  std::size_t active_now;
+  {
+    std::lock_guard lock(impl_->snapshot_mutex);
+    active_now = impl_->snapshot_counters.active;
+  }
+  if (static_cast<int>(active_now) + current + n > impl_->options.max_active) return false;
+  impl_->reserved += n;
+  return true;
+}
+
+void Engine::unreserve(int n) { impl_->reserved -= n; }
+
+void Engine::adopt(std::vector<store::MessageRecord> messages) {
+  auto impl = impl_;
+  asio::post(impl->io, [impl, messages = std::move(messages)]() mutable {
+    impl->reserved -= static_cast<int>(messages.size());
+    for (auto& m : messages) impl->take(std::move(m));
+  });
+}
+
+void Engine::wake() { impl_->wake_requested = true; }
+
+void Engine::cancel(const std::string& id, std::function<void(Status, std::string)> done) {
+  auto impl = impl_;
+  asio::post(impl->io, [impl, id, done = std::move(done)]() mutable {
+    TimeMs now = impl->clock.now_ms();
+    auto it = impl->active.find(id);
+    if (it != impl->active.end()) {
+      Active& a = it->second;
+      if (a.provider_asked || a.in_flight) {
+        done(make_error("conflict", "a provider has already been asked to send this message"), a.record.state);
+        return;
+      }
+      a.queued = false;
+      a.record.state = store::kStateCanceled;
+      a.record.final_code = "canceled";
+      a.record.updated_ms = now;
+      impl->release(a);
+      auto rec = a.record;
+      impl->active.erase(it);
+      impl->store.write([rec](store::StoreSession& s) { return s.update_message(rec); },
+                        [done](Status s) { done(s, s ? store::kStateCanceled : ""); });
+      return;
+    }
+    auto state = std::make_shared<std::string>();
+    impl->store.write(
+        [id, now, state](store::StoreSession& s) -> Status { return cancel_stored_message(s, id, now, *state); },
+        [done, state](Status s) { done(s, *state); });
+  });
+}
+
+void Engine::apply_reports(const std::string& provider, channels::ReportBatch batch, std::function<void(Status)> done) {
+  auto impl = impl_;
+  auto effects = std::make_shared<ReportEffects>();
+  TimeMs now = impl->clock.now_ms();
+  auto shared_batch = std::make_shared<channels::ReportBatch>(std::move(batch));
+  impl->store.write(
+      [provider, shared_batch, effects, now](store::StoreSession& s) {
+        return apply_report_batch(s, provider, *shared_batch, now, *effects);
+      },
+      [impl, provider, effects, done = std::move(done)](Status s) {
+        if (s) {
+          impl->on_engine([impl, provider, effects] { impl->on_reports_applied(provider, *effects); });
+        }
+        done(s);
+      });
+}
+
+std::vector<ChannelStatus> Engine::channel_status() const {
+  std::lock_guard lock(impl_->snapshot_mutex);
+  return impl_->snapshot;
+}
+
+EngineCounters Engine::counters() const {
+  std::lock_guard lock(impl_->snapshot_mutex);
+  return impl_->snapshot_counters;
+}
+
+}  // namespace jarip::notify

@@ -1,0 +1,49 @@
+// Delivery configuration as the engine and the API see it, already validated by app/config.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "channels/provider.hpp"
+#include "common/clock.hpp"
+#include "notify/breaker.hpp"
+
+namespace jarip::notify {
+
+struct ProviderRuntime {
+  std::string name;
+  std::shared_ptr<const channels::ProviderAdapter> adapter;
+  std::vector<std::string> channels;  // chain channels it serves: "alimtalk", "sms"
+  int timeout_ms = 3000;              // per send request
+  double rate_per_s = 0;              // 0 = unlimited
+  int max_concurrency = 32;           // send requests in flight at once
+  std::map<std::string, double> price;  // by send kind: alimtalk, sms, lms (KRW per message)
+};
+
+struct AdOptions {
+  std::string sender_name;      // shown after "(광고)"
+  std::string opt_out_number;   // free 080 opt-out line
+};
+
+struct DeliveryOptions {
+  std::vector<std::string> default_chain{"alimtalk", "sms"};
+  std::map<std::string, std::vector<std::string>> channel_providers;  // channel → provider order
+  TimeMs report_deadline_ms = 30'000;  // a sent step without a report by then moves on (ambiguous)
+  TimeMs step_deadline_ms = 120'000;   // retries of one step stop after this long
+  int max_step_attempts = 5;
+  TimeMs retry_base_ms = 500;
+  TimeMs retry_cap_ms = 30'000;
+  TimeMs lease_ms = 60'000;
+  int claim_batch = 1000;
+  int max_active = 20'000;             // messages held in memory at once (back-pressure beyond)
+  TimeMs max_ttl_ms = 7LL * 24 * 3600 * 1000;
+  TimeMs retention_ms = 30LL * 24 * 3600 * 1000;  // message bodies purged after this
+  std::string sms_unencodable = "reject";  // or "replace": characters CP949 cannot encode become '?'
+  AdOptions ads;
+  BreakerConfig breaker;
+  std::map<std::string, double> daily_cap_krw;  // per channel; 0 or absent = no cap
+};
+
+}  // namespace jarip::notify

@@ -1,0 +1,189 @@
+#include "notify/templates.hpp"
+
+#include <boost/json.hpp>
+
+#include "text/sms_rules.hpp"
+#include "text/template_render.hpp"
+#include "text/utf8.hpp"
+
+namespace jarip::notify {
+
+namespace json = boost::json;
+
+bool valid_template_name(const std::string& name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (char c : name) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.')) return false;
+  }
+  return true;
+}
+
+json::array buttons_to_json(const std::vector<channels::AlimtalkButton>& buttons) {
+  json::array out;
+  for (auto& b : buttons) {
+    json::object o{{"type", b.type}, {"name", b.name}};
+    if (!b.link_mobile.empty()) o["link_mobile"] = b.link_mobile;
+    if (!b.link_pc.empty()) o["link_pc"] = b.link_pc;
+    if (!b.scheme_ios.empty()) o["scheme_ios"] = b.scheme_ios;
+    if (!b.scheme_android.empty()) o["scheme_android"] = b.scheme_android;
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+std::vector<channels::AlimtalkButton> buttons_from_json(const json::value& v) {
+  std::vector<channels::AlimtalkButton> out;
+  if (!v.is_array()) return out;
+  for (auto& e : v.as_array()) {
+    if (!e.is_object()) continue;
+    auto& o = e.as_object();
+    auto str = [&](const char* k) -> std::string {
+      auto* p = o.if_contains(k);
+      return p && p->is_string() ? std::string(p->as_string()) : std::string();
+    };
+    out.push_back({str("type"), str("name"), str("link_mobile"), str("link_pc"), str("scheme_ios"), str("scheme_android")});
+  }
+  return out;
+}
+
+namespace {
+
+Error field_error(const std::string& field, const std::string& message) {
+  return make_error("invalid_template", message, field);
+}
+
+Result<std::string> need_string(const json::object& o, const char* key, const std::string& prefix) {
+  auto* p = o.if_contains(key);
+  if (!p || !p->is_string() || p->as_string().empty()) {
+    return field_error(prefix + key, std::string("'") + prefix + key + "' must be a non-empty string");
+  }
+  return std::string(p->as_string());
+}
+
+Status check_keys(const json::object& o, std::initializer_list<const char*> allowed, const std::string& prefix) {
+  for (auto& kv : o) {
+    bool ok = false;
+    for (auto* a : allowed) ok = ok || kv.key() == a;
+    if (!ok) return field_error(prefix + std::string(kv.key()), "unknown field '" + prefix + std::string(kv.key()) + "'");
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<Template> parse_template(const std::string& name, const std::string& json_text) {
+  if (!valid_template_name(name)) {
+    return make_error("invalid_template_name", "template names are 1-64 characters of A-Z a-z 0-9 _ - .", "name");
+  }
+  boost::system::error_code ec;
+  json::value doc = json::parse(json_text, ec);
+  if (ec || !doc.is_object()) return make_error("invalid_json", "template must be a JSON object");
+  auto& o = doc.as_object();
+  if (auto s = check_keys(o, {"kind", "chain", "allow_costlier_fallback", "alimtalk", "sms", "name"}, ""); !s)
+    return s.error();
+  Template t;
+  t.name = name;
+  if (auto* k = o.if_contains("kind")) {
+    if (!k->is_string() || (k->as_string() != "info" && k->as_string() != "ad")) {
+      return field_error("kind", "'kind' must be \"info\" or \"ad\"");
+    }
+    t.kind = std::string(k->as_string());
+  }
+  if (auto* c = o.if_contains("chain")) {
+    if (!c->is_array()) return field_error("chain", "'chain' must be an array of channel steps");
+    for (auto& step : c->as_array()) {
+      if (!step.is_string()) return field_error("chain", "'chain' entries must be strings like \"alimtalk\" or \"sms@nhn\"");
+      t.chain.emplace_back(step.as_string());
+    }
+  }
+  if (auto* f = o.if_contains("allow_costlier_fallback")) {
+    if (!f->is_bool()) return field_error("allow_costlier_fallback", "'allow_costlier_fallback' must be true or false");
+    t.allow_costlier_fallback = f->as_bool();
+  }
+  if (auto* a = o.if_contains("alimtalk")) {
+    if (t.kind == "ad") {
+      return make_error("ad_not_allowed_on_alimtalk",
+                        "AlimTalk carries informational messages only; an ad template has no AlimTalk form", "alimtalk");
+    }
+    if (!a->is_object()) return field_error("alimtalk", "'alimtalk' must be an object");
+    auto& ao = a->as_object();
+    if (auto s = check_keys(ao, {"text", "codes", "buttons"}, "alimtalk."); !s) return s.error();
+    AlimtalkForm form;
+    auto text = need_string(ao, "text", "alimtalk.");
+    if (!text) return text.error();
+    form.text = *text;
+    if (auto len = text::check_alimtalk_body(form.text); !len) {
+      return make_error(len.error().code, len.error().message, "alimtalk.text");
+    }
+    auto* codes = ao.if_contains("codes");
+    if (!codes || !codes->is_object() || codes->as_object().empty()) {
+      return field_error("alimtalk.codes",
+                         "'alimtalk.codes' must map each provider to the template code registered there, "
+                         "e.g. {\"solapi\": \"KA01TP…\", \"nhn\": \"order_shipped\"}");
+    }
+    for (auto& kv : codes->as_object()) {
+      if (!kv.value().is_string() || kv.value().as_string().empty()) {
+        return field_error("alimtalk.codes." + std::string(kv.key()), "template codes must be non-empty strings");
+      }
+      form.codes[std::string(kv.key())] = std::string(kv.value().as_string());
+    }
+    if (auto* b = ao.if_contains("buttons")) {
+      if (!b->is_array() || b->as_array().size() > 5) {
+        return field_error("alimtalk.buttons", "'alimtalk.buttons' must be an array of at most 5 buttons");
+      }
+      for (auto& e : b->as_array()) {
+        if (!e.is_object() || !e.as_object().contains("type") || !e.as_object().contains("name")) {
+          return field_error("alimtalk.buttons", "each button needs 'type' (WL, AL, DS, BK, MD, AC) and 'name'");
+        }
+      }
+      form.buttons = buttons_from_json(*b);
+    }
+    t.alimtalk = std::move(form);
+  }
+  if (auto* s = o.if_contains("sms")) {
+    if (!s->is_object()) return field_error("sms", "'sms' must be an object");
+    auto& so = s->as_object();
+    if (auto st = check_keys(so, {"text", "subject"}, "sms."); !st) return st.error();
+    SmsForm form;
+    auto text = need_string(so, "text", "sms.");
+    if (!text) return text.error();
+    form.text = *text;
+    if (auto* sub = so.if_contains("subject")) {
+      if (!sub->is_string()) return field_error("sms.subject", "'sms.subject' must be a string");
+      form.subject = std::string(sub->as_string());
+    }
+    if (!text::is_valid_utf8(form.text) || !text::is_valid_utf8(form.subject)) {
+      return make_error("invalid_utf8", "SMS text must be UTF-8", "sms.text");
+    }
+    t.sms = std::move(form);
+  }
+  if (!t.alimtalk && !t.sms) {
+    return field_error("sms", "a template needs at least one channel form ('alimtalk' or 'sms')");
+  }
+  return t;
+}
+
+json::object template_to_json(const Template& t) {
+  json::object o;
+  o["name"] = t.name;
+  o["kind"] = t.kind;
+  json::array chain;
+  for (auto& s : t.chain) chain.emplace_back(s);
+  o["chain"] = std::move(chain);
+  o["allow_costlier_fallback"] = t.allow_costlier_fallback;
+  if (t.alimtalk) {
+    json::object codes;
+    for (auto& [p, c] : t.alimtalk->codes) codes[p] = c;
+    o["alimtalk"] = json::object{{"text", t.alimtalk->text}, {"codes", std::move(codes)},
+                                 {"buttons", buttons_to_json(t.alimtalk->buttons)},
+                                 {"variables", [&] {
+                                    json::array vars;
+                                    for (auto& v : text::template_variables(t.alimtalk->text)) vars.emplace_back(v);
+                                    return vars;
+                                  }()}};
+  }
+  if (t.sms) o["sms"] = json::object{{"text", t.sms->text}, {"subject", t.sms->subject}};
+  return o;
+}
+
+}  // namespace jarip::notify

@@ -1,0 +1,44 @@
+// A template is one message in every channel's form: the AlimTalk text with the template code each
+// provider registered it under (and its buttons), the SMS/LMS text, its kind and default chain.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include <boost/json/value.hpp>
+
+#include "channels/provider.hpp"
+#include "common/result.hpp"
+
+namespace jarip::notify {
+
+struct AlimtalkForm {
+  std::string text;
+  std::map<std::string, std::string> codes;  // provider name → template code registered there
+  std::vector<channels::AlimtalkButton> buttons;
+};
+
+struct SmsForm {
+  std::string text;
+  std::string subject;
+};
+
+struct Template {
+  std::string name;
+  std::string kind = "info";  // info | ad
+  std::vector<std::string> chain;  // empty: server default
+  bool allow_costlier_fallback = true;
+  std::optional<AlimtalkForm> alimtalk;
+  std::optional<SmsForm> sms;
+};
+
+// Validates a template document (JSON text). Errors name the field, e.g. "alimtalk.codes".
+Result<Template> parse_template(const std::string& name, const std::string& json_text);
+boost::json::object template_to_json(const Template& t);
+bool valid_template_name(const std::string& name);
+
+boost::json::array buttons_to_json(const std::vector<channels::AlimtalkButton>& buttons);
+std::vector<channels::AlimtalkButton> buttons_from_json(const boost::json::value& v);
+
+}  // namespace jarip::notify

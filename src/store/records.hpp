@@ -1,0 +1,107 @@
+// Plain rows exchanged with the storage engines. No behaviour lives here: the delivery engine owns
+// the state machine (docs/architecture.md), storage only keeps rows durable.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.hpp"
+
+namespace jarip::store {
+
+// Message states. Terminal: delivered, failed, canceled, expired.
+//   accepted → sending → sent → delivered
+//                  ↘ (retry/next step) accepted …   ↘ failed | expired
+//   held: an ad waiting for the daytime window or a spending cap; behaves like accepted with a later due time.
+inline constexpr const char* kStateAccepted = "accepted";
+inline constexpr const char* kStateHeld = "held";
+inline constexpr const char* kStateSending = "sending";
+inline constexpr const char* kStateSent = "sent";
+inline constexpr const char* kStateDelivered = "delivered";
+inline constexpr const char* kStateFailed = "failed";
+inline constexpr const char* kStateCanceled = "canceled";
+inline constexpr const char* kStateExpired = "expired";
+
+bool is_terminal_state(const std::string& state);
+
+struct MessageRecord {
+  std::string id;
+  std::string api_key_id;
+  TimeMs created_ms = 0;
+  TimeMs updated_ms = 0;
+  std::string state = kStateAccepted;
+  std::string kind = "info";   // info | ad
+  std::string recipient_json;  // {"phone": "01012345678"} as given after normalisation
+  std::string phone;           // normalised digits, empty when none
+  std::string template_name;   // empty for raw text
+  std::string rendered_json;   // per-channel forms rendered at accept time (notify/message_forms.hpp)
+  std::string chain_json;      // ["alimtalk@solapi", "sms@nhn", …]
+  int step = 0;                // index into the chain
+  int step_attempts = 0;       // attempts made on the current step
+  TimeMs due_ms = 0;           // when the engine should next look at it
+  TimeMs expires_ms = 0;       // 0 = no TTL
+  TimeMs step_deadline_ms = 0; // report deadline of the current step while sent
+  std::string lease_owner;     // node holding the message in memory, empty when free
+  TimeMs lease_until_ms = 0;
+  std::string metadata_json;   // merchant's metadata, returned verbatim
+  bool night_consent = false;
+  std::string idempotency_key;
+  std::string final_code;      // why it ended (failed/expired/canceled), or the delivering channel
+  std::string final_detail;
+  std::string delivered_via;   // "sms@nhn" once delivered
+  bool body_purged = false;
+};
+
+struct AttemptRecord {
+  std::int64_t id = 0;  // assigned by storage on insert
+  std::string message_id;
+  int step = 0;
+  std::string channel;   // alimtalk | sms
+  std::string provider;  // provider instance name
+  std::string send_kind; // alimtalk | sms | lms
+  std::string dedup_key;
+  TimeMs started_ms = 0;
+  TimeMs ended_ms = 0;   // 0 while in flight
+  // started → accepted | retryable | next_channel | permanent | ambiguous | skipped
+  //         → delivered | failed (from a delivery report or status query)
+  std::string outcome = "started";
+  std::string provider_message_id;
+  std::string error_code;
+  std::string error_text;
+};
+
+struct ApiKeyRecord {
+  std::string id;  // public part of the key, shown in lists
+  std::string name;
+  std::string secret_hash;  // hex SHA-256 of the secret part; the secret itself is never stored
+  TimeMs created_ms = 0;
+  TimeMs revoked_ms = 0;
+  double rate_per_s = 0;  // 0 = server default
+};
+
+struct IdempotencyRecord {
+  std::string api_key_id;
+  std::string key;
+  std::string request_hash;  // hex SHA-256 of method, path and body
+  int status = 0;
+  std::string response_body;
+  TimeMs created_ms = 0;
+};
+
+struct TemplateRecord {
+  std::string name;
+  std::string json;  // the template document as stored (notify/templates.hpp validates it)
+  TimeMs updated_ms = 0;
+};
+
+struct OptOutRecord {
+  std::string phone;
+  std::string provider;
+  std::string opted_out_at;
+  std::string evidence;
+  TimeMs recorded_ms = 0;
+};
+
+}  // namespace jarip::store

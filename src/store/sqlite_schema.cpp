@@ -1,0 +1,139 @@
+// Versioned schema for the SQLite engine. Each migration runs once, in order, in one transaction.
+#include "store/sqlite_schema.hpp"
+
+#include <string>
+#include <vector>
+
+namespace jarip::store {
+
+namespace {
+
+const std::vector<std::string>& migrations() {
+  static const std::vector<std::string> list = {
+      // 1: messages, attempts, keys, idempotency, templates, opt-outs.
+      R"sql(
+CREATE TABLE messages (
+  id TEXT PRIMARY KEY,
+  api_key_id TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  recipient_json TEXT NOT NULL,
+  phone TEXT NOT NULL,
+  template_name TEXT NOT NULL,
+  rendered_json TEXT NOT NULL,
+  chain_json TEXT NOT NULL,
+  step INTEGER NOT NULL,
+  step_attempts INTEGER NOT NULL,
+  due_ms INTEGER NOT NULL,
+  expires_ms INTEGER NOT NULL,
+  step_deadline_ms INTEGER NOT NULL,
+  lease_owner TEXT NOT NULL,
+  lease_until_ms INTEGER NOT NULL,
+  metadata_json TEXT NOT NULL,
+  night_consent INTEGER NOT NULL,
+  idempotency_key TEXT NOT NULL,
+  final_code TEXT NOT NULL,
+  final_detail TEXT NOT NULL,
+  delivered_via TEXT NOT NULL,
+  body_purged INTEGER NOT NULL
+) WITHOUT ROWID;
+-- The claim query's index: only messages the engine still has to act on.
+CREATE INDEX messages_due ON messages(due_ms)
+  WHERE state IN ('accepted', 'held', 'sending');
+CREATE INDEX messages_report_deadline ON messages(step_deadline_ms) WHERE state = 'sent';
+CREATE INDEX messages_leased ON messages(lease_owner) WHERE lease_owner <> '';
+CREATE INDEX messages_updated ON messages(updated_ms);
+
+CREATE TABLE attempts (
+  id INTEGER PRIMARY KEY,
+  message_id TEXT NOT NULL,
+  step INTEGER NOT NULL,
+  channel TEXT NOT NULL,
+  provider TEXT NOT NULL,
+  send_kind TEXT NOT NULL,
+  dedup_key TEXT NOT NULL,
+  started_ms INTEGER NOT NULL,
+  ended_ms INTEGER NOT NULL,
+  outcome TEXT NOT NULL,
+  provider_message_id TEXT NOT NULL,
+  error_code TEXT NOT NULL,
+  error_text TEXT NOT NULL
+);
+CREATE INDEX attempts_message ON attempts(message_id);
+CREATE INDEX attempts_provider_id ON attempts(provider, provider_message_id) WHERE provider_message_id <> '';
+CREATE INDEX attempts_dedup ON attempts(provider, dedup_key);
+
+CREATE TABLE api_keys (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  secret_hash TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  revoked_ms INTEGER NOT NULL,
+  rate_per_s REAL NOT NULL
+);
+
+CREATE TABLE idempotency (
+  api_key_id TEXT NOT NULL,
+  key TEXT NOT NULL,
+  request_hash TEXT NOT NULL,
+  status INTEGER NOT NULL,
+  response_body TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  PRIMARY KEY (api_key_id, key)
+) WITHOUT ROWID;
+CREATE INDEX idempotency_created ON idempotency(created_ms);
+
+CREATE TABLE templates (
+  name TEXT PRIMARY KEY,
+  json TEXT NOT NULL,
+  updated_ms INTEGER NOT NULL
+);
+
+CREATE TABLE opt_outs (
+  id INTEGER PRIMARY KEY,
+  phone TEXT NOT NULL,
+  provider TEXT NOT NULL,
+  opted_out_at TEXT NOT NULL,
+  evidence TEXT NOT NULL,
+  recorded_ms INTEGER NOT NULL
+);
+CREATE INDEX opt_outs_phone ON opt_outs(phone);
+)sql",
+  };
+  return list;
+}
+
+}  // namespace
+
+Status migrate_sqlite(SqliteDb& db) {
+  if (auto s = db.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"); !s) return s;
+  int current = 0;
+  {
+    auto stmt = db.prepare("SELECT COALESCE(MAX(version), 0) FROM schema_version");
+    if (stmt.step() == SQLITE_ROW) current = static_cast<int>(stmt.int64(0));
+  }
+  const auto& list = migrations();
+  if (current > static_cast<int>(list.size())) {
+    return make_error("storage_schema_too_new",
+                      "database schema version " + std::to_string(current) + " is newer than this jarip (" +
+                          std::to_string(list.size()) + "); upgrade jarip");
+  }
+  for (int v = current; v < static_cast<int>(list.size()); ++v) {
+    if (auto s = db.exec("BEGIN IMMEDIATE"); !s) return s;
+    Status s = db.exec(list[static_cast<std::size_t>(v)]);
+    if (s) s = db.exec("INSERT INTO schema_version(version) VALUES (" + std::to_string(v + 1) + ")");
+    if (!s) {
+      (void)db.exec("ROLLBACK");
+      return make_error("storage_migration_failed",
+                        "migration " + std::to_string(v + 1) + " failed: " + s.error().message);
+    }
+    if (auto c = db.exec("COMMIT"); !c) return c;
+  }
+  return {};
+}
+
+int sqlite_schema_version() { return static_cast<int>(migrations().size()); }
+
+}  // namespace jarip::store

@@ -1,0 +1,59 @@
+#pragma once
+
+#include "store/sqlite_db.hpp"
+#include "store/store.hpp"
+
+namespace jarip::store {
+
+// StoreSession over one SQLite connection. Used only on the thread that owns the connection.
+class SqliteSession final : public StoreSession {
+ public:
+  explicit SqliteSession(SqliteDb& db) : db_(db) {}
+
+  Status insert_message(const MessageRecord& message) override;
+  Status update_message(const MessageRecord& message) override;
+  Result<std::optional<MessageRecord>> get_message(const std::string& id) override;
+
+  Status insert_attempt(AttemptRecord& attempt) override;
+  Status update_attempt(const AttemptRecord& attempt) override;
+  Result<std::vector<AttemptRecord>> list_attempts(const std::string& message_id) override;
+  Result<std::vector<AttemptRecord>> list_open_attempts(const std::string& message_id) override;
+  Result<std::optional<AttemptRecord>> find_attempt_by_provider_id(const std::string& provider,
+                                                                   const std::string& provider_message_id) override;
+  Result<std::optional<AttemptRecord>> find_attempt_by_dedup_key(const std::string& provider,
+                                                                 const std::string& dedup_key) override;
+
+  Result<std::vector<MessageRecord>> claim_due(const std::string& owner, TimeMs now, TimeMs lease_until,
+                                               int limit) override;
+  Result<std::vector<MessageRecord>> claim_overdue_reports(const std::string& owner, TimeMs now,
+                                                           TimeMs lease_until, int limit) override;
+  Status renew_leases(const std::string& owner, TimeMs lease_until) override;
+  Status release_all_leases() override;
+  Result<std::int64_t> count_pending() override;
+
+  Result<std::optional<IdempotencyRecord>> get_idempotency(const std::string& api_key_id,
+                                                           const std::string& key) override;
+  Status put_idempotency(const IdempotencyRecord& record) override;
+  Status purge_idempotency(TimeMs older_than) override;
+
+  Status put_template(const TemplateRecord& record) override;
+  Result<std::optional<TemplateRecord>> get_template(const std::string& name) override;
+  Result<std::vector<TemplateRecord>> list_templates() override;
+
+  Status insert_api_key(const ApiKeyRecord& key) override;
+  Result<std::optional<ApiKeyRecord>> get_api_key(const std::string& id) override;
+  Result<std::vector<ApiKeyRecord>> list_api_keys() override;
+  Status revoke_api_key(const std::string& id, TimeMs at) override;
+
+  Status insert_opt_out(const OptOutRecord& record) override;
+  Result<std::vector<OptOutRecord>> list_opt_outs(int limit) override;
+
+  Result<std::int64_t> purge_bodies(TimeMs before, int limit) override;
+
+ private:
+  Result<std::vector<MessageRecord>> claim(const std::string& where, const std::string& owner, TimeMs now,
+                                           TimeMs lease_until, int limit);
+  SqliteDb& db_;
+};
+
+}  // namespace jarip::store

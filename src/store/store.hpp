@@ -1,0 +1,126 @@
+// Storage behind one interface, so that SQLite (embedded default) and PostgreSQL (cluster) share the
+// engine and the same test suite.
+//
+// Writes are group-committed: write() queues an operation, the store runs every queued operation in
+// one transaction and one sync, and only then calls each done(). "202 accepted" is sent from done(),
+// so an acknowledged message is on stable storage. Each operation runs inside a savepoint: one that
+// fails is rolled back alone and the rest of the group still commits.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/result.hpp"
+#include "store/records.hpp"
+
+namespace jarip::store {
+
+// The operations available to a read or write. Implementations are not thread-safe: a session is
+// only ever used on the store's own thread, inside write()/read().
+class StoreSession {
+ public:
+  virtual ~StoreSession() = default;
+
+  virtual Status insert_message(const MessageRecord& message) = 0;
+  virtual Status update_message(const MessageRecord& message) = 0;
+  virtual Result<std::optional<MessageRecord>> get_message(const std::string& id) = 0;
+
+  virtual Status insert_attempt(AttemptRecord& attempt) = 0;  // assigns attempt.id
+  virtual Status update_attempt(const AttemptRecord& attempt) = 0;
+  virtual Result<std::vector<AttemptRecord>> list_attempts(const std::string& message_id) = 0;
+  // Attempts not yet ended (outcome "started"): after a crash these are ambiguous.
+  virtual Result<std::vector<AttemptRecord>> list_open_attempts(const std::string& message_id) = 0;
+  virtual Result<std::optional<AttemptRecord>> find_attempt_by_provider_id(
+      const std::string& provider, const std::string& provider_message_id) = 0;
+  virtual Result<std::optional<AttemptRecord>> find_attempt_by_dedup_key(const std::string& provider,
+                                                                         const std::string& dedup_key) = 0;
+
+  // Leases: a message held by a node in memory carries lease_owner/lease_until_ms.
+  // claim_due takes up to `limit` messages that are due (due_ms ≤ now), not terminal, not "sent"
+  // (those wait for reports), and not leased by a live owner; returns them leased to `owner`.
+  virtual Result<std::vector<MessageRecord>> claim_due(const std::string& owner, TimeMs now,
+                                                       TimeMs lease_until, int limit) = 0;
+  // Sent messages whose report deadline passed, leased to owner.
+  virtual Result<std::vector<MessageRecord>> claim_overdue_reports(const std::string& owner, TimeMs now,
+                                                                   TimeMs lease_until, int limit) = 0;
+  virtual Status renew_leases(const std::string& owner, TimeMs lease_until) = 0;
+  virtual Status release_all_leases() = 0;  // single-node start-up: no other process can hold one
+  virtual Result<std::int64_t> count_pending() = 0;  // non-terminal messages
+
+  virtual Result<std::optional<IdempotencyRecord>> get_idempotency(const std::string& api_key_id,
+                                                                   const std::string& key) = 0;
+  virtual Status put_idempotency(const IdempotencyRecord& record) = 0;
+  virtual Status purge_idempotency(TimeMs older_than) = 0;
+
+  virtual Status put_template(const TemplateRecord& record) = 0;
+  virtual Result<std::optional<TemplateRecord>> get_template(const std::string& name) = 0;
+  virtual Result<std::vector<TemplateRecord>> list_templates() = 0;
+
+  virtual Status insert_api_key(const ApiKeyRecord& key) = 0;
+  virtual Result<std::optional<ApiKeyRecord>> get_api_key(const std::string& id) = 0;
+  virtual Result<std::vector<ApiKeyRecord>> list_api_keys() = 0;
+  virtual Status revoke_api_key(const std::string& id, TimeMs at) = 0;
+
+  virtual Status insert_opt_out(const OptOutRecord& record) = 0;
+  virtual Result<std::vector<OptOutRecord>> list_opt_outs(int limit) = 0;
+
+  // Retention: drops message bodies (text, variables, rendered forms) of terminal messages updated
+  // before `before`; the attempt timeline stays. Returns how many were purged.
+  virtual Result<std::int64_t> purge_bodies(TimeMs before, int limit) = 0;
+};
+
+struct StoreStats {
+  std::uint64_t commits = 0;        // group commits (each one durable sync)
+  std::uint64_t operations = 0;     // write operations committed
+  std::uint64_t failed_commits = 0;
+  std::size_t queue_depth = 0;      // write operations waiting
+};
+
+class Store {
+ public:
+  using WriteOp = std::function<Status(StoreSession&)>;
+  using ReadOp = std::function<void(StoreSession&)>;
+  using Done = std::function<void(Status)>;
+
+  virtual ~Store() = default;
+
+  // Queues op for the next group commit. done runs on the store's writer thread once the group is
+  // durable (or failed); it must be quick (post to your own executor). When the queue is full,
+  // done receives Error{"overloaded"} at once and op never runs: back-pressure, never a silent drop.
+  virtual void write(WriteOp op, Done done) = 0;
+  // Runs op on a reader thread against a consistent snapshot.
+  virtual void read(ReadOp op) = 0;
+  // For the CLI and start-up: queues op like write() and blocks until it is durable.
+  // REQUIRES: not called on the store's writer thread or on an I/O thread.
+  virtual Status run_now(const WriteOp& op) = 0;
+
+  virtual StoreStats stats() const = 0;
+  // Finishes queued writes, then stops the threads.
+  virtual void stop() = 0;
+};
+
+struct SqliteOptions {
+  std::string path;                 // database file
+  std::string vfs;                  // empty = default; "jarip-powercut" for the power-cut drill
+  std::size_t max_queue = 100000;   // write operations waiting before back-pressure
+  std::size_t max_group = 20000;    // operations per transaction at most
+  // The server holds an exclusive lock on the database (it owns every lease). Admin commands such
+  // as `jarip keys create` open it without the lock, for one short transaction, while it runs.
+  bool exclusive = true;
+};
+
+// Opens (creating and migrating as needed) a SQLite database in WAL mode with synchronous=FULL.
+Result<std::unique_ptr<Store>> open_sqlite_store(const SqliteOptions& options);
+
+// For tests: the journal mode and synchronous setting the store runs with.
+struct SqlitePragmas {
+  std::string journal_mode;
+  int synchronous = -1;  // 2 = FULL
+};
+Result<SqlitePragmas> read_sqlite_pragmas(Store& store);
+
+}  // namespace jarip::store
