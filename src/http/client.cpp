@@ -17,6 +17,9 @@
 #include <map>
 #include <variant>
 
+#include <sys/socket.h>
+#include <cerrno>
+
 namespace jarip::http {
 
 namespace asio = boost::asio;
@@ -43,6 +46,17 @@ struct Connection {
     return beast::get_lowest_layer(std::get<1>(stream));
   }
 };
+
+// A connection the server closed while it sat idle reads EOF at once. Writing a request to it would
+// turn a provider's ordinary keep-alive close (or a listener going away) into an ambiguous attempt,
+// so it is dropped before use instead. MSG_PEEK leaves any bytes for the parser.
+bool still_open(Connection& conn) {
+  char byte;
+  ssize_t n = ::recv(conn.lowest().socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n == 0) return false;                                       // orderly close
+  if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK;      // nothing to read: alive
+  return false;  // unsolicited bytes on an idle HTTP/1.1 connection: not safe to reuse
+}
 
 struct Job {
   ClientRequest request;
@@ -103,8 +117,8 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
     while (!pool.idle.empty()) {
       conn = std::move(pool.idle.back());
       pool.idle.pop_back();
-      if (now - conn->idle_since < std::chrono::milliseconds(options.idle_keepalive_ms)) break;
-      conn.reset();  // too old: the server may be closing it
+      if (now - conn->idle_since < std::chrono::milliseconds(options.idle_keepalive_ms) && still_open(*conn)) break;
+      conn.reset();  // too old, or the server closed it while idle
     }
     asio::co_spawn(executor, run(origin, std::move(conn), std::move(job)), asio::detached);
   }
