@@ -72,13 +72,15 @@ inline boost::json::value load_json(const std::filesystem::path& path) {
   return boost::json::parse(read_file(path));
 }
 
-// Golden files of a provider whose name starts with `prefix`, sorted.
+// Golden files of a provider whose name starts with `prefix`, sorted. Files prefixed "sim-" belong to the
+// simulator's own vectors and are not read here.
 inline std::vector<std::filesystem::path> golden_files(const std::string& provider, const std::string& prefix) {
   std::vector<std::filesystem::path> out;
   std::filesystem::path dir = std::filesystem::path(JARIP_SOURCE_DIR) / "tests" / "golden" / provider;
   if (!std::filesystem::exists(dir)) return out;
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
     std::string name = entry.path().filename().string();
+    if (name.starts_with("sim-")) continue;
     if (name.starts_with(prefix) && name.ends_with(".json")) out.push_back(entry.path());
   }
   std::sort(out.begin(), out.end());

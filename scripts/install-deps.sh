@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages jarip needs, only those missing. Usage:
+#   scripts/install-deps.sh          build and run (compiler, libraries)
+#   scripts/install-deps.sh --test   also what the tests need (clang for fuzzing/sanitizers, openssl, strace)
+set -euo pipefail
+
+packages=(
+  g++ cmake ninja-build pkg-config ccache git ca-certificates curl python3
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-system1.81-dev
+  libsqlite3-dev libssl-dev libsodium-dev libtomlplusplus-dev
+)
+if [[ ${1:-} == --test ]]; then
+  packages+=(libgtest-dev clang-14 libclang-rt-14-dev openssl procps)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}"
+  sudo=""
+  [[ $(id -u) -ne 0 ]] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

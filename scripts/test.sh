@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs every test: unit and integration tests (ctest), the
+# same again under AddressSanitizer + UndefinedBehaviorSanitizer, and each fuzz target for a
+# bounded time. Exit status 0 only when all pass.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/install-deps.sh --test
+start=$(date +%s)
+BUILD_DIR=build ./scripts/build.sh
+(cd build && ctest --output-on-failure -j2 --timeout 900)
+echo "tests: $(( $(date +%s) - start )) s so far"
+if [[ ${JARIP_SKIP_SANITIZE:-} != 1 ]]; then ./scripts/sanitize.sh; fi
+echo "tests: $(( $(date +%s) - start )) s so far"
+if [[ ${JARIP_SKIP_FUZZ:-} != 1 ]]; then ./scripts/fuzz.sh "${JARIP_FUZZ_SECONDS:-20}"; fi
+echo "all tests passed in $(( $(date +%s) - start )) s"
