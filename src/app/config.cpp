@@ -2,6 +2,8 @@
 
 #include <toml++/toml.h>
 
+#include "common/standard_webhooks.hpp"
+
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -85,7 +87,7 @@ Result<Config> Config::load_file(const std::string& path) {
 Status Config::apply_environment(const std::map<std::string, std::string>& environment) {
   // Known table prefixes, longest first, so that JARIP_DELIVERY_CHANNELS_SMS finds delivery.channels.
   std::set<std::string> tables = {"server", "storage", "api", "delivery", "delivery.channels", "ads", "breaker",
-                                  "caps", "templates", "log"};
+                                  "caps", "templates", "log", "webhooks"};
   for (auto& p : children("providers")) tables.insert("providers." + p);
   std::vector<std::string> ordered(tables.begin(), tables.end());
   std::sort(ordered.begin(), ordered.end(), [](auto& a, auto& b) { return a.size() > b.size(); });
@@ -121,7 +123,7 @@ Status Config::apply_environment(const std::map<std::string, std::string>& envir
 Status Config::resolve_secret_files() {
   std::vector<std::pair<std::string, std::string>> loaded;
   for (auto& [key, value] : values_) {
-    if (key.rfind("providers.", 0) != 0 && key.rfind("ads.", 0) != 0) continue;
+    if (key.rfind("providers.", 0) != 0 && key.rfind("webhooks.", 0) != 0) continue;
     if (key.size() < 6 || key.compare(key.size() - 5, 5, "_file") != 0) continue;
     std::ifstream in(value.text);
     if (!in) return make_error("config_invalid", "cannot read secret file '" + value.text + "' given by " + key, key);
@@ -197,7 +199,10 @@ std::vector<std::string> Config::children(const std::string& prefix) const {
 std::map<std::string, std::string> Config::table(const std::string& prefix) const {
   std::map<std::string, std::string> out;
   std::string p = prefix + ".";
-  for (auto& [key, v] : values_) {
+  for (auto& entry : values_) {
+    // Not a structured binding: clang before 16 cannot capture one in the lambda below.
+    const std::string& key = entry.first;
+    const ConfigValue& v = entry.second;
     if (key.rfind(p, 0) == 0 && key.find('.', p.size()) == std::string::npos) {
       out[key.substr(p.size())] = v.is_array ? [&] {
         std::string joined;
@@ -295,6 +300,24 @@ Result<ServerConfig> server_config(const Config& c) {
     JARIP_TRY_ASSIGN(krw, c.get_double("caps." + channel, 0));
     d.daily_cap_krw[channel] = krw;
   }
+  s.webhooks.url = c.get("webhooks.url");
+  s.webhooks.secret = c.get("webhooks.secret");
+  JARIP_TRY_ASSIGN(v, c.get_int("webhooks.timeout_ms", s.webhooks.timeout_ms));
+  s.webhooks.timeout_ms = static_cast<int>(v);
+  JARIP_TRY_ASSIGN(v, c.get_int("webhooks.max_attempts", s.webhooks.max_attempts));
+  s.webhooks.max_attempts = static_cast<int>(v);
+  JARIP_TRY_ASSIGN(v, c.get_int("webhooks.retry_base_ms", s.webhooks.retry_base_ms));
+  s.webhooks.retry_base_ms = v;
+  if (s.webhooks.enabled()) {
+    if (s.webhooks.url.rfind("http://", 0) != 0 && s.webhooks.url.rfind("https://", 0) != 0) {
+      return make_error("config_invalid", "webhooks.url must be an http:// or https:// URL", "webhooks.url");
+    }
+    if (auto key = standard_webhooks::decode_secret(s.webhooks.secret); !key || s.webhooks.secret.rfind("whsec_", 0) != 0) {
+      return make_error("config_invalid", "webhooks.secret must be a Standard Webhooks secret \"whsec_<base64>\" "
+                                          "(e.g. from: openssl rand -base64 32)", "webhooks.secret");
+    }
+  }
+  d.webhooks = s.webhooks.enabled();
   return s;
 }
 

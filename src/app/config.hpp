@@ -11,6 +11,7 @@
 #include "http/server.hpp"
 #include "notify/api.hpp"
 #include "notify/options.hpp"
+#include "notify/webhooks.hpp"
 
 namespace jarip::app {
 
@@ -60,6 +61,7 @@ struct ServerConfig {
   int shutdown_grace_s = 10;
   notify::ApiOptions api;
   notify::DeliveryOptions delivery;
+  notify::WebhookOptions webhooks;
 };
 
 // Typed view with validation; errors name the key.

@@ -20,6 +20,7 @@
 #include "http/server.hpp"
 #include "notify/api.hpp"
 #include "notify/engine.hpp"
+#include "notify/webhooks.hpp"
 #include "store/powercut_vfs.hpp"
 #include "store/store.hpp"
 
@@ -156,6 +157,7 @@ int run_server(const Config& config) {
   for (auto& p : *providers) adapters[p.name] = p.adapter;
 
   notify::Engine engine(engine_io, **store, clock, sc.delivery, *providers, metrics, make_node_id());
+  notify::WebhookDispatcher webhooks(engine_io, **store, clock, sc.webhooks, metrics);
   auth::ApiKeyVerifier keys(**store, clock);
   notify::Api api(**store, engine, keys, clock, metrics, adapters, sc.api);
   if (auto s = api.load_templates(); !s) {
@@ -178,6 +180,7 @@ int run_server(const Config& config) {
     return 1;
   }
   engine.start();
+  webhooks.start();
   api.set_ready(true);
   log::info("jarip listening", {{"address", sc.http.host + ":" + std::to_string(server.port())},
                                 {"tls", server.tls() ? "on" : "off"},
@@ -208,6 +211,7 @@ int run_server(const Config& config) {
     server.stop_accepting();
     reload_signal.cancel();
     // In-flight provider calls finish and their outcomes are written before the store stops.
+    webhooks.stop();
     engine.stop(sc.shutdown_grace_s * 1000LL, [&, server_guard] {
       asio::post(server_io, [&, server_guard] {
         server_guard->reset();

@@ -20,6 +20,7 @@
 #include "notify/latency_stats.hpp"
 #include "notify/rate_limiter.hpp"
 #include "notify/report_ops.hpp"
+#include "notify/webhooks.hpp"
 #include "text/ad_rules.hpp"
 #include "text/kst.hpp"
 #include "text/phone.hpp"
@@ -339,8 +340,27 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     if (std::string(state) == store::kStateExpired) m_expired++;
     else m_failed++;
     auto rec = a.record;
-    persist([rec](store::StoreSession& s) { return s.update_message(rec); });
+    bool webhook = options.webhooks;
+    persist([rec, webhook, now](store::StoreSession& s) -> Status {
+      if (auto st = s.update_message(rec); !st) return st;
+      if (!webhook) return {};
+      auto event = message_event("message.failed", rec, now);
+      return s.insert_webhook_event(event);
+    });
     forget(rec.id);
+  }
+
+  void on_breaker_transition(const std::string& provider, BreakerState from, BreakerState to, std::string_view reason) {
+    metrics.counter("jarip_breaker_transitions_total", {{"provider", provider}, {"to", std::string(to_string(to))}})++;
+    log::warn("breaker transition",
+              {{"provider", provider}, {"from", to_string(from)}, {"to", to_string(to)}, {"reason", reason}});
+    if (!options.webhooks) return;
+    bool down = (to == BreakerState::open || to == BreakerState::forced_open) && from == BreakerState::closed;
+    bool up = to == BreakerState::closed;
+    if (!down && !up) return;
+    auto event = provider_event(down ? "provider.down" : "provider.up", provider, std::string(to_string(to)),
+                                std::string(reason), clock.now_ms());
+    persist([event](store::StoreSession& s) mutable { return s.insert_webhook_event(event); });
   }
 
   void hold(Active& a, TimeMs until, const std::string& why, TimeMs now) {
@@ -806,10 +826,8 @@ Engine::Engine(asio::io_context& io, store::Store& store, const Clock& clock, De
     auto* gauge_target = state.get();
     state->breaker = std::make_unique<ProviderBreaker>(
         clock, impl_->options.breaker,
-        [name, &metrics](BreakerState from, BreakerState to, std::string_view reason) {
-          metrics.counter("jarip_breaker_transitions_total", {{"provider", name}, {"to", std::string(to_string(to))}})++;
-          log::warn("breaker transition",
-                    {{"provider", name}, {"from", to_string(from)}, {"to", to_string(to)}, {"reason", reason}});
+        [name, impl = impl_.get()](BreakerState from, BreakerState to, std::string_view reason) {
+          impl->on_breaker_transition(name, from, to, reason);
         });
     if (runtime.rate_per_s > 0) {
       state->bucket = std::make_unique<TokenBucket>(runtime.rate_per_s,
@@ -921,8 +939,8 @@ void Engine::apply_reports(const std::string& provider, channels::ReportBatch ba
   TimeMs now = impl->clock.now_ms();
   auto shared_batch = std::make_shared<channels::ReportBatch>(std::move(batch));
   impl->store.write(
-      [provider, shared_batch, effects, now](store::StoreSession& s) {
-        return apply_report_batch(s, provider, *shared_batch, now, *effects);
+      [impl, provider, shared_batch, effects, now](store::StoreSession& s) {
+        return apply_report_batch(s, provider, *shared_batch, now, *effects, impl->options.webhooks);
       },
       [impl, provider, effects, done = std::move(done)](Status s) {
         if (s) {

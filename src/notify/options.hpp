@@ -44,6 +44,7 @@ struct DeliveryOptions {
   AdOptions ads;
   BreakerConfig breaker;
   std::map<std::string, double> daily_cap_krw;  // per channel; 0 or absent = no cap
+  bool webhooks = false;  // record message.* and provider.* events for the merchant's webhook
 };
 
 }  // namespace jarip::notify

@@ -1,6 +1,7 @@
 #include "notify/report_ops.hpp"
 
 #include "notify/forms.hpp"
+#include "notify/webhooks.hpp"
 
 namespace jarip::notify {
 
@@ -77,7 +78,7 @@ Result<std::optional<store::AttemptRecord>> find_attempt(store::StoreSession& s,
 }  // namespace
 
 Status apply_report_batch(store::StoreSession& s, const std::string& provider, const channels::ReportBatch& batch,
-                          TimeMs now, ReportEffects& effects) {
+                          TimeMs now, ReportEffects& effects, bool emit_webhooks) {
   for (const auto& report : batch.reports) {
     auto found = find_attempt(s, provider, report);
     if (!found) return found.error();
@@ -116,6 +117,10 @@ Status apply_report_batch(store::StoreSession& s, const std::string& provider, c
       m.state = store::kStateDelivered;
       m.final_code = "delivered";
       m.delivered_via = at.channel + "@" + at.provider;
+      if (emit_webhooks) {
+        auto event = message_event("message.delivered", m, now);
+        if (auto st = s.insert_webhook_event(event); !st) return st;
+      }
     } else {
       m.state = store::kStateAccepted;
       m.step++;

@@ -37,8 +37,9 @@ Status recover_interrupted_send(store::StoreSession& session, store::MessageReco
 // moves to its next step. Returns the provider of that attempt.
 Result<std::string> expire_report_deadline(store::StoreSession& session, store::MessageRecord& message, TimeMs now);
 
+// emit_webhooks: also record a message.delivered event for each message delivered.
 Status apply_report_batch(store::StoreSession& session, const std::string& provider,
-                          const channels::ReportBatch& batch, TimeMs now, ReportEffects& effects);
+                          const channels::ReportBatch& batch, TimeMs now, ReportEffects& effects, bool emit_webhooks);
 
 // Cancels a stored message no provider has been asked about. state_out receives its state.
 Status cancel_stored_message(store::StoreSession& session, const std::string& id, TimeMs now, std::string& state_out);

@@ -104,4 +104,20 @@ struct OptOutRecord {
   TimeMs recorded_ms = 0;
 };
 
+// An event for the merchant's webhook endpoint, written in the same transaction as the change it
+// reports, so that none is lost or invented by a crash in between (a transactional outbox).
+struct WebhookEventRecord {
+  std::int64_t id = 0;       // assigned on insert; also orders events
+  std::string event_id;      // "evt_…", sent as webhook-id
+  std::string type;          // message.delivered | message.failed | provider.down | provider.up
+  std::string message_id;    // events of one message are delivered in id order; empty for provider events
+  std::string payload_json;  // the exact body sent
+  TimeMs created_ms = 0;
+  TimeMs next_attempt_ms = 0;
+  int attempts = 0;
+  TimeMs delivered_ms = 0;   // 0 while pending
+  bool dead = false;         // gave up after the maximum attempts
+  std::string last_error;
+};
+
 }  // namespace jarip::store

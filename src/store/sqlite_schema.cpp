@@ -101,6 +101,24 @@ CREATE TABLE opt_outs (
 );
 CREATE INDEX opt_outs_phone ON opt_outs(phone);
 )sql",
+      // 2: the merchant-webhook outbox.
+      R"sql(
+CREATE TABLE webhook_events (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  event_id TEXT NOT NULL UNIQUE,
+  type TEXT NOT NULL,
+  message_id TEXT NOT NULL,
+  payload_json TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  next_attempt_ms INTEGER NOT NULL,
+  attempts INTEGER NOT NULL,
+  delivered_ms INTEGER NOT NULL,
+  dead INTEGER NOT NULL,
+  last_error TEXT NOT NULL
+);
+CREATE INDEX webhook_events_pending ON webhook_events(next_attempt_ms) WHERE delivered_ms = 0 AND dead = 0;
+CREATE INDEX webhook_events_message ON webhook_events(message_id, id) WHERE message_id <> '';
+)sql",
   };
   return list;
 }

@@ -344,6 +344,60 @@ Result<std::int64_t> SqliteSession::purge_bodies(TimeMs before, int limit) {
   return static_cast<std::int64_t>(db_.changes());
 }
 
+Status SqliteSession::insert_webhook_event(WebhookEventRecord& e) {
+  auto s = db_.prepare(
+      "INSERT INTO webhook_events (event_id, type, message_id, payload_json, created_ms, next_attempt_ms, attempts, "
+      "delivered_ms, dead, last_error) VALUES (?,?,?,?,?,?,?,?,?,?)");
+  s.bind(1, e.event_id).bind(2, e.type).bind(3, e.message_id).bind(4, e.payload_json).bind(5, e.created_ms);
+  s.bind(6, e.next_attempt_ms).bind(7, e.attempts).bind(8, e.delivered_ms).bind(9, e.dead).bind(10, e.last_error);
+  if (auto st = done_or_error(db_, s.step(), "insert webhook event"); !st) return st;
+  e.id = db_.last_insert_rowid();
+  return {};
+}
+
+Result<std::vector<WebhookEventRecord>> SqliteSession::due_webhook_events(TimeMs now, int limit) {
+  auto s = db_.prepare(
+      "SELECT id, event_id, type, message_id, payload_json, created_ms, next_attempt_ms, attempts, delivered_ms, dead, "
+      "last_error FROM webhook_events e WHERE delivered_ms = 0 AND dead = 0 AND next_attempt_ms <= ? AND NOT EXISTS "
+      "(SELECT 1 FROM webhook_events p WHERE e.message_id <> '' AND p.message_id = e.message_id AND p.id < e.id "
+      "AND p.delivered_ms = 0 AND p.dead = 0) ORDER BY id LIMIT ?");
+  s.bind(1, now).bind(2, limit);
+  std::vector<WebhookEventRecord> out;
+  int rc;
+  while ((rc = s.step()) == SQLITE_ROW) {
+    WebhookEventRecord e;
+    e.id = s.int64(0);
+    e.event_id = s.text(1);
+    e.type = s.text(2);
+    e.message_id = s.text(3);
+    e.payload_json = s.text(4);
+    e.created_ms = s.int64(5);
+    e.next_attempt_ms = s.int64(6);
+    e.attempts = static_cast<int>(s.int64(7));
+    e.delivered_ms = s.int64(8);
+    e.dead = s.int64(9) != 0;
+    e.last_error = s.text(10);
+    out.push_back(std::move(e));
+  }
+  if (rc != SQLITE_DONE) return db_.last_error("due webhook events");
+  return out;
+}
+
+Status SqliteSession::update_webhook_event(const WebhookEventRecord& e) {
+  auto s = db_.prepare(
+      "UPDATE webhook_events SET next_attempt_ms = ?, attempts = ?, delivered_ms = ?, dead = ?, last_error = ? "
+      "WHERE id = ?");
+  s.bind(1, e.next_attempt_ms).bind(2, e.attempts).bind(3, e.delivered_ms).bind(4, e.dead).bind(5, e.last_error);
+  s.bind(6, e.id);
+  return done_or_error(db_, s.step(), "update webhook event");
+}
+
+Result<std::int64_t> SqliteSession::count_pending_webhook_events() {
+  auto s = db_.prepare("SELECT COUNT(*) FROM webhook_events WHERE delivered_ms = 0 AND dead = 0");
+  if (s.step() != SQLITE_ROW) return db_.last_error("count webhook events");
+  return s.int64(0);
+}
+
 bool is_terminal_state(const std::string& state) {
   return state == kStateDelivered || state == kStateFailed || state == kStateCanceled || state == kStateExpired;
 }

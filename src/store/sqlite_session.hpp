@@ -50,6 +50,11 @@ class SqliteSession final : public StoreSession {
 
   Result<std::int64_t> purge_bodies(TimeMs before, int limit) override;
 
+  Status insert_webhook_event(WebhookEventRecord& event) override;
+  Result<std::vector<WebhookEventRecord>> due_webhook_events(TimeMs now, int limit) override;
+  Status update_webhook_event(const WebhookEventRecord& event) override;
+  Result<std::int64_t> count_pending_webhook_events() override;
+
  private:
   Result<std::vector<MessageRecord>> claim(const std::string& where, const std::string& owner, TimeMs now,
                                            TimeMs lease_until, int limit);

@@ -68,6 +68,13 @@ class StoreSession {
   virtual Status insert_opt_out(const OptOutRecord& record) = 0;
   virtual Result<std::vector<OptOutRecord>> list_opt_outs(int limit) = 0;
 
+  virtual Status insert_webhook_event(WebhookEventRecord& event) = 0;  // assigns event.id
+  // Pending events due at `now`, oldest first, skipping any event whose message has an earlier
+  // event still pending (per-message order).
+  virtual Result<std::vector<WebhookEventRecord>> due_webhook_events(TimeMs now, int limit) = 0;
+  virtual Status update_webhook_event(const WebhookEventRecord& event) = 0;
+  virtual Result<std::int64_t> count_pending_webhook_events() = 0;
+
   // Retention: drops message bodies (text, variables, rendered forms) of terminal messages updated
   // before `before`; the attempt timeline stays. Returns how many were purged.
   virtual Result<std::int64_t> purge_bodies(TimeMs before, int limit) = 0;

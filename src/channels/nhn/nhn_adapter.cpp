@@ -28,7 +28,9 @@ namespace {
 constexpr std::string_view kDefaultAlimtalkBaseUrl = "https://kakaotalk-bizmessage.api.nhncloudservice.com";
 constexpr std::string_view kDefaultSmsBaseUrl = "https://sms.api.nhncloudservice.com";
 constexpr std::size_t kMaxBatch = 1000;  // recipientList: at most 1,000 per request (both APIs)
-constexpr std::size_t kDefaultBatch = 100;
+// One message per request unless configured: a batch must share one template code or body, so a larger
+// batch_size is only safe when the engine groups messages by batch_group().
+constexpr std::size_t kDefaultBatch = 1;
 constexpr std::size_t kMaxGroupingKey = 100;  // recipientGroupingKey: at most 100 characters
 constexpr TimeMs kAlimtalkDedupWindowMs = 10 * 60 * 1000;
 constexpr std::string_view kJsonContentType = "application/json;charset=UTF-8";

@@ -12,7 +12,8 @@
 //                                         a registered number) is then required
 //   alimtalk_base_url     default https://kakaotalk-bizmessage.api.nhncloudservice.com
 //   sms_base_url          default https://sms.api.nhncloudservice.com
-//   batch_size            recipients per request, 1…1000, default 100
+//   batch_size            recipients per request, 1…1000, default 1 (raise it only when the engine
+//                         groups messages by batch_group(): one request = one template code / one body)
 // Mind the spelling: AlimTalk paths say `appkeys`, SMS paths say `appKeys`.
 // See docs/providers.md for the field mapping and the result-code tables.
 #pragma once

@@ -48,7 +48,8 @@ inline ProviderSettings nhn_settings() {
               {"secret_key", "golden-secret-key"},
               {"sender_key", "3d2a6cd5cd1c8e5d2e0b1a3f4c5d6e7f8a9b0c1d"},
               {"sender", "15446859"},
-              {"webhook_signature", "golden-webhook-signature-7d1f"}};
+              {"webhook_signature", "golden-webhook-signature-7d1f"},
+              {"batch_size", "100"}};
   return s;
 }
 

@@ -67,6 +67,9 @@ TEST(NhnAdapter, IdempotencyKeyIsStableAcrossRetriesOfAStep) {
 }
 
 TEST(NhnAdapter, DedupContract) {
+  auto defaults = nhn_settings();
+  defaults.values.erase("batch_size");
+  EXPECT_EQ(make_or_die(defaults)->max_batch(SendKind::sms), 1u);  // mixed batches cannot happen by default
   auto adapter = make_or_die(nhn_settings());
   EXPECT_TRUE(adapter->deduplicates(SendKind::alimtalk));
   EXPECT_EQ(adapter->dedup_window_ms(SendKind::alimtalk), 10 * 60 * 1000);
