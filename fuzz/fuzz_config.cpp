@@ -30,9 +30,9 @@ using jarip::app::Config;
 
 const char* const kOrigin = "fuzz.toml";
 
-// Every table the server reads, so that the typed view can be compared before and after.
+// The tables Config::apply_environment knows (keep in sync with src/app/config.cpp), besides providers.*.
 const char* const kTables[] = {"server", "storage", "api", "delivery", "delivery.channels", "ads", "breaker", "caps",
-                               "templates", "log"};
+                               "templates", "log", "webhooks"};
 
 std::map<std::string, std::map<std::string, std::string>> snapshot(const Config& c) {
   std::map<std::string, std::map<std::string, std::string>> out;

@@ -260,6 +260,9 @@ Result<ServerConfig> server_config(const Config& c) {
   }
   JARIP_TRY_ASSIGN(v, c.get_int("delivery.report_deadline_s", 30));
   d.report_deadline_ms = v * 1000;
+  JARIP_TRY_ASSIGN(v, c.get_int("delivery.report_deadline_ms", d.report_deadline_ms));
+  if (v < 100) return make_error("config_invalid", "the report deadline must be at least 100 ms", "delivery.report_deadline_ms");
+  d.report_deadline_ms = v;
   JARIP_TRY_ASSIGN(v, c.get_int("delivery.max_step_attempts", d.max_step_attempts));
   d.max_step_attempts = static_cast<int>(v);
   JARIP_TRY_ASSIGN(v, c.get_int("delivery.retry_base_ms", d.retry_base_ms));

@@ -118,10 +118,18 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     for (;;) {
       bhttp::request_parser<bhttp::string_body> parser;
       parser.header_limit(16 * 1024);
+      // Beast checks Content-Length against the body limit as soon as the headers are read, before we
+      // know the path: start from the largest limit, then narrow it to the path's own below.
+      parser.body_limit(std::max(options.body_limit, options.large_body_limit));
       beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(options.idle_timeout_s));
       auto [ec_h, n_h] = co_await bhttp::async_read_header(stream, buffer, parser, use_nothrow);
       if (ec_h) {
         if (ec_h == bhttp::error::header_limit) co_await write_error(stream, 431, "header_too_large", "request headers exceed 16 KiB");
+        else if (ec_h == bhttp::error::body_limit) {
+          ++stats.rejected_oversize;
+          co_await write_error(stream, 413, "body_too_large", "request body exceeds " +
+                                   std::to_string(std::max(options.body_limit, options.large_body_limit)) + " bytes");
+        }
         else if (ec_h != bhttp::error::end_of_stream && ec_h != asio::error::eof &&
                  ec_h != beast::error::timeout && ec_h != asio::error::connection_reset &&
                  ec_h != asio::error::operation_aborted) {

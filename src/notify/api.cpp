@@ -277,7 +277,8 @@ struct Api::Impl {
     } else {
       response_body = json::serialize(json::object{{"id", valid.front()->id}, {"status", "accepted"}});
     }
-    std::string request_hash = crypto::to_hex(crypto::sha256(req.method + " " + req.path + "\n" + req.body));
+    std::string request_hash =
+        idem.empty() ? std::string() : crypto::to_hex(crypto::sha256(req.method + " " + req.path + "\n" + req.body));
     auto replay = std::make_shared<std::optional<store::IdempotencyRecord>>();
     auto records = std::make_shared<std::vector<store::MessageRecord>>();
     for (auto* r : valid) records->push_back(*r);

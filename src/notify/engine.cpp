@@ -73,7 +73,9 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   std::map<std::string, std::unique_ptr<ProviderState>> providers;
   std::unordered_map<std::string, Active> active;
   std::priority_queue<Retry, std::vector<Retry>, std::greater<>> retries;
-  std::unordered_map<std::string, Permit> probes;  // message id → probe permit awaiting its report
+  std::unordered_map<std::string, Permit> probes;
+  std::unordered_map<std::string, store::MessageRecord> reclaimed;
+  std::unordered_map<std::string, bool> early_reports;  // message id → probe permit awaiting its report
   asio::steady_timer tick_timer;
   Backoff backoff;
   std::atomic<int> reserved{0};
@@ -298,7 +300,11 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
 
   // A message now held in memory by this node.
   void take(store::MessageRecord record) {
-    if (active.count(record.id)) return;
+    if (auto it = active.find(record.id); it != active.end()) {
+      // Claimed again while its send is in flight (a failure report overtook the answer).
+      if (it->second.in_flight) reclaimed[record.id] = std::move(record);
+      return;
+    }
     Active a;
     a.chain = parse_chain(record.chain_json);
     a.forms = parse_forms(record.rendered_json);
@@ -504,15 +510,27 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
           reroute_queue(queue, now);
           break;
         }
-        while (!queue.empty() && batch.size() < max) {
+        // One request carries one batch_group (NHN: one template code or one SMS body); others
+        // wait, in order, for the next request. The scan is bounded so a mixed queue stays cheap.
+        std::optional<std::string> group;
+        std::deque<std::string> other_groups;
+        std::size_t scanned = 0;
+        while (!queue.empty() && batch.size() < max && scanned++ < 4 * max + 16) {
           std::string id = std::move(queue.front());
           queue.pop_front();
           auto it = active.find(id);
           if (it == active.end() || !it->second.queued) continue;
+          std::string g = p.runtime.adapter->batch_group(kind, outbound_for(it->second, kind));
+          if (group && g != *group) {
+            other_groups.push_back(std::move(id));
+            continue;
+          }
+          group = std::move(g);
           it->second.queued = false;
           batch.push_back(std::move(id));
           if (permit.kind == PermitKind::probe) break;  // a probe risks one message, not a batch
         }
+        for (auto it = other_groups.rbegin(); it != other_groups.rend(); ++it) queue.push_front(std::move(*it));
         if (batch.empty()) {
           p.breaker->release(permit);  // nothing was sent under this permit
           continue;
@@ -531,6 +549,26 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
       it->second.queued = false;
       route(it->second, now);
     }
+  }
+
+  channels::OutboundMessage outbound_for(Active& a, SendKind kind) {
+    auto& r = a.record;
+    ChainStep step = split_step(a.chain[static_cast<std::size_t>(r.step)]);
+    channels::OutboundMessage m;
+    m.message_id = r.id;
+    m.dedup_key = dedup_key(r.id, r.step);
+    m.kind = kind;
+    m.to = r.phone;
+    if (kind == SendKind::alimtalk) {
+      m.text = a.forms.alimtalk_text;
+      m.template_code = a.forms.alimtalk_codes[step.provider];
+      m.variables = a.forms.alimtalk_vars;
+      m.buttons = a.forms.buttons;
+    } else {
+      m.text = a.forms.sms_text;
+      m.subject = kind == SendKind::lms ? a.forms.sms_subject : std::string();
+    }
+    return m;
   }
 
   void send(ProviderState& p, SendKind kind, std::vector<std::string> ids, Permit permit, TimeMs now) {
@@ -557,20 +595,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
       at.started_ms = now;
       attempts->push_back(at);
       records->push_back(r);
-      channels::OutboundMessage m;
-      m.message_id = r.id;
-      m.dedup_key = at.dedup_key;
-      m.kind = kind;
-      m.to = r.phone;
-      if (kind == SendKind::alimtalk) {
-        m.text = a.forms.alimtalk_text;
-        m.template_code = a.forms.alimtalk_codes[step.provider];
-        m.variables = a.forms.alimtalk_vars;
-        m.buttons = a.forms.buttons;
-      } else {
-        m.text = a.forms.sms_text;
-        m.subject = kind == SendKind::lms ? a.forms.sms_subject : std::string();
-      }
+      channels::OutboundMessage m = outbound_for(a, kind);
       outbound.push_back(std::move(m));
     }
     // The attempt is durable before the provider hears of it: after a crash, an attempt that was
@@ -664,7 +689,12 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     } else if (permit.kind == PermitKind::probe) {
       if (all_accepted) {
         p.breaker->record_pending_probe(permit);
-        probes[ids.front()] = permit;
+        if (auto early = early_reports.find(ids.front()); early != early_reports.end()) {
+          p.breaker->record_report(permit, early->second);  // its report overtook this answer
+          early_reports.erase(early);
+        } else {
+          probes[ids.front()] = permit;
+        }
       } else {
         bool provider_fault = false;
         for (auto& r : results) provider_fault = provider_fault || r.outcome == SendOutcome::retryable;
@@ -685,7 +715,8 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
                 TimeMs now, int elapsed_ms) {
     --p.in_flight;
     auto att_updates = std::make_shared<std::vector<store::AttemptRecord>>();
-    auto msg_updates = std::make_shared<std::vector<store::MessageRecord>>();
+    // (message as it should be written, the step it was sent on)
+    auto msg_updates = std::make_shared<std::vector<std::pair<store::MessageRecord, int>>>();
     std::string channel(channels::channel_of(kind));
     for (std::size_t i = 0; i < ids.size(); ++i) {
       auto it = active.find(ids[i]);
@@ -707,12 +738,13 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
       a.in_flight = false;
       auto& r = a.record;
       r.updated_ms = now;
+      const int sent_step = at.step;
       switch (res.outcome) {
         case SendOutcome::accepted:
           r.state = store::kStateSent;
           r.step_deadline_ms = now + options.report_deadline_ms;
           release(a);
-          msg_updates->push_back(r);
+          msg_updates->emplace_back(r, sent_step);
           forget(r.id);
           continue;
         case SendOutcome::retryable: {
@@ -726,7 +758,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
           r.state = store::kStateAccepted;
           if (can_retry) {
             retry_later(a, now + delay);
-            msg_updates->push_back(r);
+            msg_updates->emplace_back(r, sent_step);
             continue;
           }
           break;  // move on
@@ -739,7 +771,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
           // Repeating the same step is safe only where the provider deduplicates on our key.
           if (p.runtime.adapter->deduplicates(kind) && r.step_attempts < options.max_step_attempts) {
             retry_later(a, now + backoff.delay_ms(r.step_attempts - 1));
-            msg_updates->push_back(r);
+            msg_updates->emplace_back(r, sent_step);
             continue;
           }
           break;
@@ -754,22 +786,40 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
       // Move on to the next step.
       r.step++;
       r.step_attempts = 0;
-      msg_updates->push_back(r);
+      msg_updates->emplace_back(r, sent_step);
       route(a, now);
     }
     (void)elapsed_ms;
     persist([att_updates, msg_updates](store::StoreSession& s) -> Status {
       for (auto& at : *att_updates) {
-        if (auto st = s.update_attempt(at); !st) return st;
+        if (auto st = s.finish_attempt(at); !st) return st;
       }
-      for (auto& r : *msg_updates) {
-        if (auto st = s.update_message(r); !st) return st;
+      for (auto& [r, sent_step] : *msg_updates) {
+        auto written = s.update_message_if(r, store::kStateSending, sent_step);
+        if (!written) return written.error();
       }
       return {};
     });
+    // Messages a report moved on while their send was in flight were claimed back meanwhile.
+    for (auto& id : ids) {
+      auto again = reclaimed.find(id);
+      if (again == reclaimed.end() || active.count(id)) continue;
+      auto record = std::move(again->second);
+      reclaimed.erase(again);
+      take(std::move(record));
+    }
   }
 
   // ---- reports --------------------------------------------------------------------------------
+
+  // A probe's report can arrive before the send's own answer is processed; keep recent verdicts of
+  // messages still in flight so the probe is resolved when the answer comes.
+  void remember_early_report(const std::string& id, bool delivered) {
+    auto it = active.find(id);
+    if (it == active.end() || !it->second.in_flight) return;
+    if (early_reports.size() > 10'000) early_reports.clear();
+    early_reports[id] = delivered;
+  }
 
   void on_reports_applied(const std::string& provider_name, const ReportEffects& effects) {
     ProviderState* p = provider(provider_name);
@@ -781,8 +831,10 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
         p->breaker->record_report(probe->second, e.delivered);
         probes.erase(probe);
       } else if (e.delivered) {
+        remember_early_report(e.message_id, true);
         p->breaker->record(Permit{PermitKind::normal, 0}, Outcome::success);
       } else if (e.provider_fault) {
+        remember_early_report(e.message_id, false);
         p->breaker->record(Permit{PermitKind::normal, 0}, Outcome::failure);
       }
     }

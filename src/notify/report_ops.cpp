@@ -89,11 +89,20 @@ Status apply_report_batch(store::StoreSession& s, const std::string& provider, c
     store::AttemptRecord at = **found;
     bool delivered = report.outcome == channels::ReportOutcome::delivered;
     if (at.outcome == "delivered" || at.outcome == "failed") continue;  // a provider's retry of the same report
-    at.outcome = delivered ? "delivered" : "failed";
-    at.ended_ms = now;
-    if (!report.provider_message_id.empty()) at.provider_message_id = report.provider_message_id;
-    at.error_code = report.error_code;
-    at.error_text = report.error_text.substr(0, 500);
+    if (!report.provider_message_id.empty() && at.provider_message_id.empty()) {
+      at.provider_message_id = report.provider_message_id;
+    }
+    std::string verdict = delivered ? "delivered" : "failed";
+    if (at.outcome == "ambiguous") {
+      // jarip already moved on without knowing; keep that visible and add what the provider says now.
+      at.error_text = (at.error_text + "; provider reported later: " + verdict + " " + report.error_code).substr(0, 500);
+    } else {
+      // "started" too: the report overtook the send's own answer.
+      at.outcome = verdict;
+      at.ended_ms = now;
+      at.error_code = report.error_code;
+      at.error_text = report.error_text.substr(0, 500);
+    }
     if (auto st = s.update_attempt(at); !st) return st;
 
     auto message = s.get_message(at.message_id);
@@ -101,7 +110,8 @@ Status apply_report_batch(store::StoreSession& s, const std::string& provider, c
     if (!*message) continue;
     store::MessageRecord& m = **message;
     effects.outcomes.push_back(ReportEffect{m.id, delivered, report.outcome == channels::ReportOutcome::failed_retryable});
-    if (m.step != at.step || m.state != store::kStateSent) {
+    // "sending": the report overtook the send's answer, which will find the row moved and leave it.
+    if (m.step != at.step || (m.state != store::kStateSent && m.state != store::kStateSending)) {
       // The message left this step already (its report deadline passed). A late "delivered" is
       // recorded on the attempt and counted; the customer may get the next channel's copy as well.
       effects.late++;

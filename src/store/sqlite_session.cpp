@@ -87,17 +87,33 @@ Status done_or_error(SqliteDb& db, int rc, const char* what) {
 }  // namespace
 
 Status SqliteSession::insert_message(const MessageRecord& message) {
-  auto s = db_.prepare(std::string("INSERT INTO messages (") + kMessageColumns +
-                       ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  static const std::string sql = std::string("INSERT INTO messages (") + kMessageColumns +
+                                 ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+  auto s = db_.prepare(sql);
   bind_message(s, message);
   return done_or_error(db_, s.step(), "insert message");
 }
 
 Status SqliteSession::update_message(const MessageRecord& message) {
-  auto s = db_.prepare(std::string("REPLACE INTO messages (") + kMessageColumns +
-                       ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  static const std::string sql = std::string("REPLACE INTO messages (") + kMessageColumns +
+                                 ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+  auto s = db_.prepare(sql);
   bind_message(s, message);
   return done_or_error(db_, s.step(), "update message");
+}
+
+Result<bool> SqliteSession::update_message_if(const MessageRecord& message, const std::string& expected_state,
+                                              int expected_step) {
+  {
+    auto s = db_.prepare("SELECT state, step FROM messages WHERE id = ?");
+    s.bind(1, message.id);
+    int rc = s.step();
+    if (rc == SQLITE_DONE) return false;
+    if (rc != SQLITE_ROW) return db_.last_error("read message state");
+    if (s.text(0) != expected_state || s.int64(1) != expected_step) return false;
+  }
+  if (auto st = update_message(message); !st) return st.error();
+  return true;
 }
 
 Result<std::optional<MessageRecord>> SqliteSession::get_message(const std::string& id) {
@@ -128,6 +144,22 @@ Status SqliteSession::update_attempt(const AttemptRecord& a) {
   s.bind(1, a.ended_ms).bind(2, a.outcome).bind(3, a.provider_message_id).bind(4, a.error_code);
   s.bind(5, a.error_text).bind(6, a.id);
   return done_or_error(db_, s.step(), "update attempt");
+}
+
+Status SqliteSession::finish_attempt(const AttemptRecord& a) {
+  auto s = db_.prepare(
+      "UPDATE attempts SET ended_ms = ?, outcome = ?, provider_message_id = ?, error_code = ?, error_text = ? "
+      "WHERE id = ? AND outcome = 'started'");
+  s.bind(1, a.ended_ms).bind(2, a.outcome).bind(3, a.provider_message_id).bind(4, a.error_code);
+  s.bind(5, a.error_text).bind(6, a.id);
+  if (auto st = done_or_error(db_, s.step(), "finish attempt"); !st) return st;
+  if (db_.changes() == 0 && !a.provider_message_id.empty()) {
+    // The report came first; keep its verdict but remember the provider's id for status queries.
+    auto fill = db_.prepare("UPDATE attempts SET provider_message_id = ? WHERE id = ? AND provider_message_id = ''");
+    fill.bind(1, a.provider_message_id).bind(2, a.id);
+    return done_or_error(db_, fill.step(), "finish attempt");
+  }
+  return {};
 }
 
 Result<std::vector<AttemptRecord>> SqliteSession::list_attempts(const std::string& message_id) {

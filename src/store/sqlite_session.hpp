@@ -12,10 +12,13 @@ class SqliteSession final : public StoreSession {
 
   Status insert_message(const MessageRecord& message) override;
   Status update_message(const MessageRecord& message) override;
+  Result<bool> update_message_if(const MessageRecord& message, const std::string& expected_state,
+                                 int expected_step) override;
   Result<std::optional<MessageRecord>> get_message(const std::string& id) override;
 
   Status insert_attempt(AttemptRecord& attempt) override;
   Status update_attempt(const AttemptRecord& attempt) override;
+  Status finish_attempt(const AttemptRecord& attempt) override;
   Result<std::vector<AttemptRecord>> list_attempts(const std::string& message_id) override;
   Result<std::vector<AttemptRecord>> list_open_attempts(const std::string& message_id) override;
   Result<std::optional<AttemptRecord>> find_attempt_by_provider_id(const std::string& provider,

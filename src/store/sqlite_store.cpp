@@ -154,14 +154,11 @@ class SqliteStore final : public Store {
     if (group) {
       for (std::size_t i = 0; i < batch.size(); ++i) {
         // A savepoint per operation: a failing one rolls back alone.
-        (void)writer_db_.exec("SAVEPOINT op");
+        // Prepared once and cached: parsing these per operation showed up in profiles.
+        (void)writer_db_.prepare("SAVEPOINT op").step();
         results[i] = batch[i].op(session);
-        if (results[i]) {
-          (void)writer_db_.exec("RELEASE op");
-        } else {
-          (void)writer_db_.exec("ROLLBACK TO op");
-          (void)writer_db_.exec("RELEASE op");
-        }
+        if (!results[i]) (void)writer_db_.prepare("ROLLBACK TO op").step();
+        (void)writer_db_.prepare("RELEASE op").step();
       }
       group = writer_db_.exec("COMMIT");
       if (!group) (void)writer_db_.exec("ROLLBACK");

@@ -27,10 +27,17 @@ class StoreSession {
 
   virtual Status insert_message(const MessageRecord& message) = 0;
   virtual Status update_message(const MessageRecord& message) = 0;
+  // Writes the message only if the stored row is still in expected_state at expected_step; false
+  // when something else (a delivery report) has moved it meanwhile.
+  virtual Result<bool> update_message_if(const MessageRecord& message, const std::string& expected_state,
+                                         int expected_step) = 0;
   virtual Result<std::optional<MessageRecord>> get_message(const std::string& id) = 0;
 
   virtual Status insert_attempt(AttemptRecord& attempt) = 0;  // assigns attempt.id
   virtual Status update_attempt(const AttemptRecord& attempt) = 0;
+  // Records a send's outcome only while the attempt is still "started": a delivery report that
+  // overtook the send's own answer has already decided it.
+  virtual Status finish_attempt(const AttemptRecord& attempt) = 0;
   virtual Result<std::vector<AttemptRecord>> list_attempts(const std::string& message_id) = 0;
   // Attempts not yet ended (outcome "started"): after a crash these are ambiguous.
   virtual Result<std::vector<AttemptRecord>> list_open_attempts(const std::string& message_id) = 0;

@@ -31,6 +31,12 @@ DRILLS = [
      ["solapi", "nhn"], None),
 ]
 
+# A blackhole shows only when report deadlines pass, so its fault window must span several of them:
+# a 1 s deadline and a slower stream (about 4 s of fault) let both providers' breakers open and close.
+DRILL_OPTIONS = {
+    "c_alimtalk_blackhole": {"rate": min(RATE, 600.0), "overrides": {"delivery.report_deadline_ms": 1000}},
+}
+
 
 def transitions(j, provider, to):
     return j.metric_sum("jarip_breaker_transitions_total", provider=provider, to=to)
@@ -94,9 +100,10 @@ def baseline(b):
 
 def drill(b, name, rules, must_trip, alimtalk_provider):
     R = b.results
-    sim, j = b.start_pair(name=name)
+    options = DRILL_OPTIONS.get(name, {})
+    sim, j = b.start_pair(name=name, jarip_kw={"overrides": options.get("overrides", {})})
     watch = h.BreakerWatch(j).start()
-    st = h.Stream(j, N, RATE, CLIENTS, tag=name)
+    st = h.Stream(j, N, options.get("rate", RATE), CLIENTS, tag=name)
     marks = {}
 
     def inject():

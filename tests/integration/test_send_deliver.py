@@ -236,18 +236,21 @@ def main():
         wording = json.loads(json.dumps(plain))
         wording["alimtalk"]["text"] = "#{name}님 반갑습니다. 코드 #{code}"
         r = j.call("PUT", "/v1/templates/mismatch_text", wording)
+        # NHN's v2.3 send takes only templateParameter and renders its registered wording itself, so
+        # the wording check is Solapi's (it receives jarip's rendered text): chain alimtalk@solapi → sms.
         r = j.send({"recipient": {"phone": "010-7777-9999"}, "template": "mismatch_text",
-                    "vars": {"name": "강", "code": "99"}})
+                    "vars": {"name": "강", "code": "99"}, "channels": ["alimtalk@solapi", "sms@nhn"]})
         mid = (r.json() or {}).get("id", "")
         m = j.wait_state(mid, ("delivered", "failed", "expired"), 20) or {}
         recs = sim_records(sim, mid)
         dl = [x for x in recs if x["outcome"] == "delivered"]
-        R.known_bug("template mismatch (wording): the sim refuses the AlimTalk and the message falls back to SMS",
-                    any(x["channel"] == "alimtalk" and x["outcome"] == "rejected" for x in recs)
-                    and len(dl) == 1 and dl[0]["channel"] == "sms",
-                    "the Solapi adapter omits `text` for ATA, so Solapi renders its own registered wording; "
-                    "delivered %r via %s while jarip's template says %r"
-                    % (dl[0]["text"] if dl else None, m.get("delivered_via"), wording["alimtalk"]["text"]))
+        R.check("template mismatch (wording): Solapi refuses the AlimTalk (1043) and the message falls back to SMS",
+                any(x["channel"] == "alimtalk" and x["provider"] == "solapi" and x["outcome"] == "rejected"
+                    and x["status_code"] == "1043" for x in recs)
+                and len(dl) == 1 and dl[0]["channel"] == "sms",
+                "delivered %r via %s while jarip's template says %r; sim records %s"
+                % (dl[0]["text"] if dl else None, m.get("delivered_via"), wording["alimtalk"]["text"],
+                   [(x["provider"], x["channel"], x["outcome"], x["status_code"]) for x in recs]))
 
         # ---- 8. channels view ------------------------------------------------------------------------------
         ch = j.channels()

@@ -167,8 +167,10 @@ class SolapiAdapter final : public ProviderAdapter {
       o["from"] = config_.sender;
       o["type"] = message_type(kind);
       if (kind == SendKind::alimtalk) {
-        // Solapi renders the text from the registered template and `variables`; sending our own text
-        // risks code 1043 (text differs from the template) for a whitespace difference.
+        // The rendered text goes with the variables: Solapi checks it against the registered template
+        // (code 1043 on a mismatch), so a template edited in jarip but not re-registered with Kakao
+        // fails here and falls back, instead of reaching the customer in wording nobody chose.
+        o["text"] = m.text;
         json::object kakao;
         kakao["pfId"] = config_.pf_id;
         kakao["templateId"] = m.template_code;
