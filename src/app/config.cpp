@@ -155,6 +155,15 @@ Result<long long> Config::get_int(const std::string& key, long long fallback) co
   }
 }
 
+Result<long long> Config::get_int_in(const std::string& key, long long fallback, long long min, long long max) const {
+  auto v = get_int(key, fallback);
+  if (!v) return v;
+  if (*v < min || *v > max) {
+    return make_error("config_invalid", key + " must be between " + std::to_string(min) + " and " + std::to_string(max), key);
+  }
+  return v;
+}
+
 Result<double> Config::get_double(const std::string& key, double fallback) const {
   auto it = values_.find(key);
   if (it == values_.end()) return fallback;
@@ -241,10 +250,10 @@ Result<ServerConfig> server_config(const Config& c) {
   s.http.tls_cert_file = c.get("server.tls_cert_file");
   s.http.tls_key_file = c.get("server.tls_key_file");
   long long v;
-  JARIP_TRY_ASSIGN(v, c.get_int("server.io_threads", 1));
+  JARIP_TRY_ASSIGN(v, c.get_int_in("server.io_threads", 1, 1, 64));
   if (v < 1 || v > 64) return make_error("config_invalid", "server.io_threads must be 1-64", "server.io_threads");
   s.io_threads = static_cast<int>(v);
-  JARIP_TRY_ASSIGN(v, c.get_int("server.shutdown_grace_s", 10));
+  JARIP_TRY_ASSIGN(v, c.get_int_in("server.shutdown_grace_s", 10, 0, 3600));
   s.shutdown_grace_s = static_cast<int>(v);
   s.data_dir = c.get("storage.data_dir", "./.jarip-data");
   s.storage_vfs = c.get("storage.vfs");
@@ -258,22 +267,22 @@ Result<ServerConfig> server_config(const Config& c) {
   for (auto& [channel, providers] : c.table("delivery.channels")) {
     d.channel_providers[channel] = c.get_list("delivery.channels." + channel, {});
   }
-  JARIP_TRY_ASSIGN(v, c.get_int("delivery.report_deadline_s", 30));
+  JARIP_TRY_ASSIGN(v, c.get_int_in("delivery.report_deadline_s", 30, 1, 7 * 86400));
   d.report_deadline_ms = v * 1000;
-  JARIP_TRY_ASSIGN(v, c.get_int("delivery.report_deadline_ms", d.report_deadline_ms));
+  JARIP_TRY_ASSIGN(v, c.get_int_in("delivery.report_deadline_ms", d.report_deadline_ms, 0, 7LL * 86400 * 1000));
   if (v < 100) return make_error("config_invalid", "the report deadline must be at least 100 ms", "delivery.report_deadline_ms");
   d.report_deadline_ms = v;
-  JARIP_TRY_ASSIGN(v, c.get_int("delivery.max_step_attempts", d.max_step_attempts));
+  JARIP_TRY_ASSIGN(v, c.get_int_in("delivery.max_step_attempts", d.max_step_attempts, 1, 100));
   d.max_step_attempts = static_cast<int>(v);
-  JARIP_TRY_ASSIGN(v, c.get_int("delivery.retry_base_ms", d.retry_base_ms));
+  JARIP_TRY_ASSIGN(v, c.get_int_in("delivery.retry_base_ms", d.retry_base_ms, 1, 3'600'000));
   d.retry_base_ms = v;
-  JARIP_TRY_ASSIGN(v, c.get_int("delivery.retry_cap_ms", d.retry_cap_ms));
+  JARIP_TRY_ASSIGN(v, c.get_int_in("delivery.retry_cap_ms", d.retry_cap_ms, 1, 86'400'000));
   d.retry_cap_ms = v;
-  JARIP_TRY_ASSIGN(v, c.get_int("delivery.lease_s", 60));
+  JARIP_TRY_ASSIGN(v, c.get_int_in("delivery.lease_s", 60, 2, 86400));
   d.lease_ms = v * 1000;
-  JARIP_TRY_ASSIGN(v, c.get_int("delivery.max_active", d.max_active));
+  JARIP_TRY_ASSIGN(v, c.get_int_in("delivery.max_active", d.max_active, 1, 10'000'000));
   d.max_active = static_cast<int>(v);
-  JARIP_TRY_ASSIGN(v, c.get_int("delivery.retention_days", 30));
+  JARIP_TRY_ASSIGN(v, c.get_int_in("delivery.retention_days", 30, 1, 36500));
   d.retention_ms = v * 24 * 3600 * 1000;
   d.sms_unencodable = c.get("delivery.sms_unencodable", "reject");
   if (d.sms_unencodable != "reject" && d.sms_unencodable != "replace") {
@@ -282,20 +291,24 @@ Result<ServerConfig> server_config(const Config& c) {
   d.ads.sender_name = c.get("ads.sender_name");
   d.ads.opt_out_number = c.get("ads.opt_out_number");
   auto& b = d.breaker;
-  JARIP_TRY_ASSIGN(v, c.get_int("breaker.window_ms", b.window_ms));
+  JARIP_TRY_ASSIGN(v, c.get_int_in("breaker.window_ms", b.window_ms, 100, 3'600'000));
   b.window_ms = v;
-  JARIP_TRY_ASSIGN(v, c.get_int("breaker.min_requests", b.min_requests));
+  JARIP_TRY_ASSIGN(v, c.get_int_in("breaker.min_requests", b.min_requests, 1, 1'000'000));
   b.min_requests = static_cast<int>(v);
   JARIP_TRY_ASSIGN(b.failure_ratio, c.get_double("breaker.failure_ratio", b.failure_ratio));
-  JARIP_TRY_ASSIGN(v, c.get_int("breaker.consecutive_failures", b.consecutive_failures));
+  if (!(b.failure_ratio > 0 && b.failure_ratio <= 1)) {
+    return make_error("config_invalid", "breaker.failure_ratio must be in (0, 1]", "breaker.failure_ratio");
+  }
+  if (b.max_open_ms < b.open_ms) b.max_open_ms = b.open_ms;
+  JARIP_TRY_ASSIGN(v, c.get_int_in("breaker.consecutive_failures", b.consecutive_failures, 1, 1'000'000));
   b.consecutive_failures = static_cast<int>(v);
-  JARIP_TRY_ASSIGN(v, c.get_int("breaker.open_ms", b.open_ms));
+  JARIP_TRY_ASSIGN(v, c.get_int_in("breaker.open_ms", b.open_ms, 1, 86'400'000));
   b.open_ms = v;
-  JARIP_TRY_ASSIGN(v, c.get_int("breaker.max_open_ms", b.max_open_ms));
+  JARIP_TRY_ASSIGN(v, c.get_int_in("breaker.max_open_ms", b.max_open_ms, 1, 86'400'000));
   b.max_open_ms = v;
-  JARIP_TRY_ASSIGN(v, c.get_int("breaker.half_open_probes", b.half_open_probes));
+  JARIP_TRY_ASSIGN(v, c.get_int_in("breaker.half_open_probes", b.half_open_probes, 1, 1000));
   b.half_open_probes = static_cast<int>(v);
-  JARIP_TRY_ASSIGN(v, c.get_int("breaker.probes_to_close", b.probes_to_close));
+  JARIP_TRY_ASSIGN(v, c.get_int_in("breaker.probes_to_close", b.probes_to_close, 1, 1000));
   b.probes_to_close = static_cast<int>(v);
   b.probe_report_timeout_ms = d.report_deadline_ms;
   for (auto& [channel, cap] : c.table("caps")) {
@@ -305,11 +318,11 @@ Result<ServerConfig> server_config(const Config& c) {
   }
   s.webhooks.url = c.get("webhooks.url");
   s.webhooks.secret = c.get("webhooks.secret");
-  JARIP_TRY_ASSIGN(v, c.get_int("webhooks.timeout_ms", s.webhooks.timeout_ms));
+  JARIP_TRY_ASSIGN(v, c.get_int_in("webhooks.timeout_ms", s.webhooks.timeout_ms, 1, 600'000));
   s.webhooks.timeout_ms = static_cast<int>(v);
-  JARIP_TRY_ASSIGN(v, c.get_int("webhooks.max_attempts", s.webhooks.max_attempts));
+  JARIP_TRY_ASSIGN(v, c.get_int_in("webhooks.max_attempts", s.webhooks.max_attempts, 1, 100'000));
   s.webhooks.max_attempts = static_cast<int>(v);
-  JARIP_TRY_ASSIGN(v, c.get_int("webhooks.retry_base_ms", s.webhooks.retry_base_ms));
+  JARIP_TRY_ASSIGN(v, c.get_int_in("webhooks.retry_base_ms", s.webhooks.retry_base_ms, 1, 86'400'000));
   s.webhooks.retry_base_ms = v;
   if (s.webhooks.enabled()) {
     if (s.webhooks.url.rfind("http://", 0) != 0 && s.webhooks.url.rfind("https://", 0) != 0) {

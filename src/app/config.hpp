@@ -35,6 +35,8 @@ class Config {
   bool has(const std::string& key) const;
   std::string get(const std::string& key, const std::string& fallback = {}) const;
   Result<long long> get_int(const std::string& key, long long fallback) const;
+  // get_int bounded to [min, max]; out of range → config_invalid naming the key.
+  Result<long long> get_int_in(const std::string& key, long long fallback, long long min, long long max) const;
   Result<double> get_double(const std::string& key, double fallback) const;
   Result<bool> get_bool(const std::string& key, bool fallback) const;
   std::vector<std::string> get_list(const std::string& key, const std::vector<std::string>& fallback) const;

@@ -64,13 +64,13 @@ Result<std::vector<notify::ProviderRuntime>> build_providers(const Config& confi
       if (rt.adapter->supports(channels::SendKind::alimtalk)) rt.channels.push_back("alimtalk");
       if (rt.adapter->supports(channels::SendKind::sms)) rt.channels.push_back("sms");
     }
-    auto timeout = config.get_int(prefix + ".timeout_ms", 3000);
+    auto timeout = config.get_int_in(prefix + ".timeout_ms", 3000, 1, 600000);
     if (!timeout) return timeout.error();
     rt.timeout_ms = static_cast<int>(*timeout);
     auto rate = config.get_double(prefix + ".rate_per_s", 0);
     if (!rate) return rate.error();
     rt.rate_per_s = *rate;
-    auto conc = config.get_int(prefix + ".max_concurrency", 32);
+    auto conc = config.get_int_in(prefix + ".max_concurrency", 32, 1, 10000);
     if (!conc) return conc.error();
     rt.max_concurrency = static_cast<int>(*conc);
     for (const char* kind : {"alimtalk", "sms", "lms"}) {
