@@ -131,15 +131,9 @@ void check_accepted(const json::object& request, const store::MessageRecord& m, 
   auto recipient = parse_json(m.recipient_json);
   check(recipient && recipient->is_object());
   auto* phone = recipient->as_object().if_contains("phone");
-  // Every channel (AlimTalk, SMS) needs a phone number, and the error text says "'recipient' needs
-  // 'phone'", yet a recipient with only an email is accepted today: fuzz/crashes/README.md.
-  known_finding(phone != nullptr);
-  if (phone) {
-    check(phone->is_string() && phone->as_string() == m.phone);
-    check(all_digits(m.phone) && m.phone.rfind("01", 0) == 0);
-  } else {
-    check(m.phone.empty());
-  }
+  // Every channel (AlimTalk, SMS) needs a phone number (fuzz/crashes/fuzz_api_message/).
+  check(phone != nullptr && phone->is_string() && phone->as_string() == m.phone);
+  check(all_digits(m.phone) && m.phone.rfind("01", 0) == 0);
 
   // forms
   auto forms_value = parse_json(m.rendered_json);
