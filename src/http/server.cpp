@@ -6,6 +6,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -54,7 +55,9 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   asio::awaitable<void> accept_loop() {
     auto self = shared_from_this();
     while (accepting) {
-      auto [ec, socket] = co_await acceptor.async_accept(use_nothrow);
+      // Each connection runs on its own strand: with several I/O threads, a Responder firing on
+      // another thread must not race the coroutine that waits for it.
+      auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(io), use_nothrow);
       if (ec) {
         if (!accepting || ec == asio::error::operation_aborted) break;
         // Out of descriptors (EMFILE) and the like: pause briefly instead of spinning.
@@ -69,9 +72,11 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
       socket.set_option(tcp::no_delay(true), ec);
       auto tls = current_tls();
       if (tls) {
-        asio::co_spawn(acceptor.get_executor(), tls_session(std::move(socket), tls), asio::detached);
+        auto ex = socket.get_executor();
+        asio::co_spawn(ex, tls_session(std::move(socket), tls), asio::detached);
       } else {
-        asio::co_spawn(acceptor.get_executor(), plain_session(std::move(socket)), asio::detached);
+        auto ex = socket.get_executor();
+        asio::co_spawn(ex, plain_session(std::move(socket)), asio::detached);
       }
     }
   }

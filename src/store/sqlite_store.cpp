@@ -195,7 +195,8 @@ class SqliteStore final : public Store {
       // A read transaction so that multi-statement reads see one snapshot.
       (void)reader_db_.exec("BEGIN");
       op(session);
-      (void)reader_db_.exec("COMMIT");
+      // A read transaction left open would pin an old snapshot for every later read.
+      if (!reader_db_.exec("COMMIT")) (void)reader_db_.exec("ROLLBACK");
     }
   }
 
