@@ -49,7 +49,11 @@ def after_recovery(R, label, sim, j, alimtalk_provider):
     t0 = time.monotonic()
     k = 0
     while time.monotonic() - t0 < 25 and not h.breakers_closed(j):
-        r = j.send(h.ship_message(900000 + k, label + "-rec"))
+        # A half-open breaker closes only through probes, and probes need traffic: alternate the
+        # trickle's first step between the providers so that each one gets some.
+        msg = h.ship_message(900000 + k, label + "-rec")
+        msg["channels"] = ["alimtalk@solapi", "sms"] if k % 2 == 0 else ["alimtalk@nhn", "sms"]
+        r = j.send(msg)
         if r.status == 202:
             ids.append(r.json()["id"])
         k += 1
