@@ -3,6 +3,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -76,6 +78,7 @@ Result<Config> load_config(const Args& args) {
   if (path.empty()) {
     if (const char* env = std::getenv("JARIP_CONFIG")) path = env;
   }
+  if (path.empty() && ::access("jarip.toml", R_OK) == 0) path = "jarip.toml";
   Result<Config> config = path.empty() ? Config::parse("", "(defaults)") : Config::load_file(path);
   if (!config) return config;
   if (auto s = config->apply_environment(current_environment()); !s) return s.error();

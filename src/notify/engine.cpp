@@ -308,7 +308,8 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     Active a;
     a.chain = parse_chain(record.chain_json);
     a.forms = parse_forms(record.rendered_json);
-    a.provider_asked = record.step_attempts > 0;
+    // Conservative: a later step may have been reached by asking a provider on an earlier one.
+    a.provider_asked = record.step_attempts > 0 || record.step > 0;
     std::string id = record.id;
     a.record = std::move(record);
     auto [it, inserted] = active.emplace(id, std::move(a));

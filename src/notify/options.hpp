@@ -31,7 +31,6 @@ struct DeliveryOptions {
   std::vector<std::string> default_chain{"alimtalk", "sms"};
   std::map<std::string, std::vector<std::string>> channel_providers;  // channel → provider order
   TimeMs report_deadline_ms = 30'000;  // a sent step without a report by then moves on (ambiguous)
-  TimeMs step_deadline_ms = 120'000;   // retries of one step stop after this long
   int max_step_attempts = 5;
   TimeMs retry_base_ms = 500;
   TimeMs retry_cap_ms = 30'000;
