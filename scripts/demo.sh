@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Quick start: installs what is missing, builds, and runs jarip with the provider simulator
 # (jarip-sim) on loopback, a demo API key, and the demo template. Ctrl-C stops both.
-# JARIP_DEMO_SECONDS=N stops after N seconds (used to check this script on a fresh machine).
+# DEMO_STOP_AFTER_S=N stops after N seconds (used to check this script on a fresh machine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
@@ -54,8 +54,8 @@ curl -s -H "Authorization: Bearer $key" "http://127.0.0.1:8080/v1/messages/$id"
 echo
 echo
 
-if [[ -n ${JARIP_DEMO_SECONDS:-} ]]; then
-  sleep "$JARIP_DEMO_SECONDS"
+if [[ -n ${DEMO_STOP_AFTER_S:-} ]]; then
+  sleep "$DEMO_STOP_AFTER_S"
   curl -s -H "Authorization: Bearer $key" "http://127.0.0.1:8080/v1/messages/$id" | grep -q '"status":"delivered"'
   echo "demo: message delivered; stopping"
   exit 0
