@@ -207,6 +207,13 @@ struct Api::Impl {
         return channels_view(respond);
       }
       if (p == "/v1/opt-outs" && m == "GET") return opt_outs(respond);
+      if (p.rfind("/v1/channels/", 0) == 0 && p.size() > 19 && p.compare(p.size() - 6, 6, "/drain") == 0) {
+        std::string provider = p.substr(13, p.size() - 13 - 6);
+        if (m != "POST" && m != "DELETE") {
+          return fail(respond, make_error("method_not_allowed", "POST drains a provider, DELETE ends the drain"));
+        }
+        return drain(provider, m == "POST", respond);
+      }
       fail(respond, make_error("not_found", "no such endpoint: " + m + " " + p));
     });
     (void)method;
@@ -434,6 +441,14 @@ struct Api::Impl {
                                   {"in_flight", c.in_flight}});
     }
     respond(Response::json(200, json::serialize(json::object{{"providers", std::move(list)}})));
+  }
+
+  void drain(const std::string& provider, bool on, Responder respond) {
+    engine.drain(provider, on, "drained by API", [this, provider, on, respond](Status s) {
+      if (!s) return fail(respond, s.error());
+      metrics.counter("jarip_provider_drains_total", {{"provider", provider}, {"action", on ? "drain" : "undrain"}})++;
+      respond(Response::json(200, json::serialize(json::object{{"provider", provider}, {"drained", on}})));
+    });
   }
 
   void opt_outs(Responder respond) {

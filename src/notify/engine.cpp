@@ -1003,6 +1003,23 @@ void Engine::apply_reports(const std::string& provider, channels::ReportBatch ba
       });
 }
 
+void Engine::drain(const std::string& provider, bool on, const std::string& reason, std::function<void(Status)> done) {
+  auto impl = impl_;
+  asio::post(impl->io, [impl, provider, on, reason, done = std::move(done)] {
+    auto* p = impl->provider(provider);
+    if (!p) return done(make_error("not_found", "no provider named '" + provider + "'"));
+    if (on) {
+      p->breaker->force_open(reason.empty() ? "drained by an operator" : reason);
+      // Queued messages go along their chains now instead of waiting for this provider.
+      for (auto& [kind, queue] : p->queues) impl->reroute_queue(queue, impl->clock.now_ms());
+    } else {
+      p->breaker->clear_forced();
+    }
+    impl->publish_snapshot(impl->clock.now_ms());
+    done({});
+  });
+}
+
 std::vector<ChannelStatus> Engine::channel_status() const {
   std::lock_guard lock(impl_->snapshot_mutex);
   return impl_->snapshot;

@@ -70,6 +70,10 @@ class Engine {
   // durably, moves messages on, then calls done (answer the webhook only after that).
   void apply_reports(const std::string& provider, channels::ReportBatch batch, std::function<void(Status)> done);
 
+  // Thread-safe. Operator drain: force the provider's breaker open (messages skip it) or clear it.
+  // done(Error "not_found") for an unknown provider.
+  void drain(const std::string& provider, bool on, const std::string& reason, std::function<void(Status)> done);
+
   // Thread-safe snapshots for the API and /metrics.
   std::vector<ChannelStatus> channel_status() const;
   EngineCounters counters() const;

@@ -259,6 +259,26 @@ def main():
                 set(provs) == {"solapi", "nhn"} and all(p.get("breaker") == "closed" for p in provs.values())
                 and all(set(p.get("channels", [])) == {"alimtalk", "sms"} for p in provs.values()), ch)
 
+        # ---- 8b. operator drain: force a provider's breaker open, then end it ---------------------------
+        r = j.call("POST", "/v1/channels/solapi/drain")
+        R.check("drain solapi: 200", r.status == 200 and (r.json() or {}).get("drained") is True, r)
+        st = {p["provider"]: p["breaker"] for p in j.channels().get("providers", [])}
+        R.check_eq("drain: GET /v1/channels shows solapi forced_open", st.get("solapi"), "forced_open")
+        r = j.send(h.ship_message(77001, "drain"))
+        mid = (r.json() or {}).get("id", "")
+        m = j.wait_state(mid, ("delivered", "failed", "expired"), 20) or {}
+        steps = [(a["channel"] + "@" + a["provider"], a["outcome"], (a.get("error") or {}).get("code"))
+                 for a in m.get("attempts", [])]
+        R.check("drain: a new message skips solapi (breaker_open) and is delivered by alimtalk@nhn",
+                m.get("delivered_via") == "alimtalk@nhn" and steps and steps[0] == ("alimtalk@solapi", "skipped", "breaker_open"),
+                steps)
+        r = j.call("DELETE", "/v1/channels/solapi/drain")
+        R.check("undrain solapi: 200", r.status == 200 and (r.json() or {}).get("drained") is False, r)
+        st = {p["provider"]: p["breaker"] for p in j.channels().get("providers", [])}
+        R.check_eq("undrain: solapi closed again", st.get("solapi"), "closed")
+        r = j.call("POST", "/v1/channels/nope/drain")
+        R.check_eq("drain of an unknown provider: 404", r.status, 404)
+
         # ---- 9. CLI --------------------------------------------------------------------------------------
         c = j.cli("send", "--to", "010-8888-9999", "--template", "order_shipped", "--var", "name=CLI", "--var", "order=9")
         out = c.stdout.strip().splitlines()
