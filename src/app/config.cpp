@@ -274,6 +274,8 @@ Result<ServerConfig> server_config(const Config& c) {
   d.report_deadline_ms = v;
   JARIP_TRY_ASSIGN(v, c.get_int_in("delivery.max_step_attempts", d.max_step_attempts, 1, 100));
   d.max_step_attempts = static_cast<int>(v);
+  JARIP_TRY_ASSIGN(v, c.get_int_in("delivery.settle_after_ms", d.settle_after_ms, 0, 3'600'000));
+  d.settle_after_ms = v;
   JARIP_TRY_ASSIGN(v, c.get_int_in("delivery.retry_base_ms", d.retry_base_ms, 1, 3'600'000));
   d.retry_base_ms = v;
   JARIP_TRY_ASSIGN(v, c.get_int_in("delivery.retry_cap_ms", d.retry_cap_ms, 1, 86'400'000));
@@ -291,6 +293,10 @@ Result<ServerConfig> server_config(const Config& c) {
   d.ads.sender_name = c.get("ads.sender_name");
   d.ads.opt_out_number = c.get("ads.opt_out_number");
   auto& b = d.breaker;
+  JARIP_TRY_ASSIGN(v, c.get_int_in("breaker.stall_min_ms", d.stall_min_ms, 10, 3'600'000));
+  d.stall_min_ms = v;
+  JARIP_TRY_ASSIGN(v, c.get_int_in("breaker.stall_latency_factor", d.stall_latency_factor, 1, 1000));
+  d.stall_latency_factor = static_cast<int>(v);
   JARIP_TRY_ASSIGN(v, c.get_int_in("breaker.window_ms", b.window_ms, 100, 3'600'000));
   b.window_ms = v;
   JARIP_TRY_ASSIGN(v, c.get_int_in("breaker.min_requests", b.min_requests, 1, 1'000'000));

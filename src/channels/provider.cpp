@@ -26,6 +26,16 @@ std::string_view to_string(SendOutcome outcome) {
   return "unknown";
 }
 
+std::string_view to_string(StatusAnswer answer) {
+  switch (answer) {
+    case StatusAnswer::not_found: return "not_found";
+    case StatusAnswer::pending: return "pending";
+    case StatusAnswer::delivered: return "delivered";
+    case StatusAnswer::failed: return "failed";
+  }
+  return "unknown";
+}
+
 std::string_view to_string(ReportOutcome outcome) {
   switch (outcome) {
     case ReportOutcome::delivered: return "delivered";

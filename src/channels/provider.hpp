@@ -130,6 +130,7 @@ struct StatusQuery {
   std::string message_id;
   std::string dedup_key;
   std::string provider_message_id;  // may be empty (the attempt timed out before an answer)
+  std::string to;                   // recipient digits, for providers that can only search by it
   TimeMs attempted_at_ms = 0;
 };
 
@@ -139,6 +140,8 @@ enum class StatusAnswer {
   delivered,
   failed,
 };
+
+std::string_view to_string(StatusAnswer answer);
 
 struct StatusResult {
   StatusAnswer answer = StatusAnswer::pending;

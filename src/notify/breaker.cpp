@@ -65,6 +65,11 @@ void ProviderBreaker::record(const Permit& permit, Outcome outcome) {
   judge_closed(now);
 }
 
+void ProviderBreaker::record_answered() {
+  poll();
+  if (state_ == BreakerState::closed) consecutive_failures_ = 0;
+}
+
 void ProviderBreaker::record_pending_probe(const Permit& permit) {
   poll();
   if (permit.kind != PermitKind::probe) return;
@@ -143,15 +148,28 @@ void ProviderBreaker::judge_closed(TimeMs now) {
     open(std::to_string(consecutive_failures_) + " consecutive failures");
     return;
   }
-  WindowStats stats = window_stats();
-  if (stats.total() < static_cast<std::uint64_t>(config_.min_requests)) return;
-  double failed = static_cast<double>(stats.failures + stats.timeouts) / static_cast<double>(stats.total());
-  if (failed >= config_.failure_ratio) {
-    char reason[128];
-    std::snprintf(reason, sizeof reason, "failure ratio %.2f over %llu requests in %lld ms", failed,
-                  static_cast<unsigned long long>(stats.total()), static_cast<long long>(config_.window_ms));
-    open(reason);
+  // The whole window keeps a blip from opening the breaker; the newest bucket alone sees a provider
+  // that has just started failing, before the healthy minutes before it have slid out of the window.
+  const Bucket& newest = buckets_[static_cast<std::size_t>((now / bucket_ms_) % static_cast<std::int64_t>(buckets_.size()))];
+  WindowStats recent = newest.index == now / bucket_ms_ ? newest.stats : WindowStats{};
+  for (auto [stats, span] : {std::pair{window_stats(), config_.window_ms}, std::pair{recent, bucket_ms_}}) {
+    if (stats.total() < static_cast<std::uint64_t>(config_.min_requests)) continue;
+    double failed = static_cast<double>(stats.failures + stats.timeouts) / static_cast<double>(stats.total());
+    if (failed >= config_.failure_ratio) {
+      char reason[128];
+      std::snprintf(reason, sizeof reason, "failure ratio %.2f over %llu requests in %lld ms", failed,
+                    static_cast<unsigned long long>(stats.total()), static_cast<long long>(span));
+      open(reason);
+      return;
+    }
   }
+}
+
+void ProviderBreaker::trip(std::string_view reason) {
+  poll();
+  if (state_ != BreakerState::closed && state_ != BreakerState::half_open) return;
+  if (state_ == BreakerState::half_open) open_period_ms_ = std::min(open_period_ms_ * 2, config_.max_open_ms);
+  open(reason);
 }
 
 void ProviderBreaker::on_probe_outcome(std::uint64_t probe_id, bool ok, std::string_view failure_reason) {

@@ -2,7 +2,7 @@
 // fails over to the next provider in the chain at once instead of waiting out timeouts, and lets a
 // few probe requests through later to find out whether the provider has recovered.
 //
-//   closed ──(failure ratio over the window, or N consecutive failures)──▶ open
+//   closed ──(failure ratio over the window or its newest bucket, N consecutive failures, trip())──▶ open
 //   open ──(open period elapsed)──▶ half_open
 //   half_open ──(probes_to_close probe successes)──▶ closed
 //   half_open ──(any probe failure, timeout or missing report)──▶ open (period doubled, capped)
@@ -46,7 +46,8 @@ struct Permit {
 
 struct BreakerConfig {
   TimeMs window_ms = 10'000;  // sliding window of outcomes judged for the failure ratio
-  int window_buckets = 10;    // the window slides in steps of window_ms / window_buckets
+  int window_buckets = 20;    // the window slides in steps of window_ms / window_buckets; the newest
+                              // step is also judged alone, so a sudden failure shows within one step
   int min_requests = 10;      // fewer outcomes than this in the window never trip the ratio rule
   double failure_ratio = 0.5; // (failures + timeouts) / outcomes at or above this opens
   int consecutive_failures = 5;
@@ -87,6 +88,11 @@ class ProviderBreaker {
   // re-open) only count in the stats. REQUIRES: permit.admitted().
   void record(const Permit& permit, Outcome outcome);
 
+  // The provider answered a normal request and took it; its verdict comes with the delivery report.
+  // Not a success for the window (providers accepted and then failed in 2022), but the provider is
+  // reachable: a run of consecutive transport failures is broken. No-op unless closed.
+  void record_answered();
+
   // The provider accepted the probe's request; the verdict comes with its delivery report.
   // Restarts the probe's deadline at now + probe_report_timeout_ms.
   void record_pending_probe(const Permit& permit);
@@ -98,6 +104,10 @@ class ProviderBreaker {
   // Gives back a permit under which nothing was sent: frees its probe slot without counting any
   // outcome (recording a success instead would close the breaker on no evidence). No-op for normal.
   void release(const Permit& permit);
+
+  // Evidence that outcomes cannot show yet, such as many requests left unanswered for far longer
+  // than the provider usually takes: opens from closed or half_open. No-op otherwise.
+  void trip(std::string_view reason);
 
   // Operator drain: reject everything until clear_forced(), whatever the traffic says.
   void force_open(std::string_view reason);

@@ -20,6 +20,7 @@
 #include "notify/latency_stats.hpp"
 #include "notify/rate_limiter.hpp"
 #include "notify/report_ops.hpp"
+#include "notify/settle_ops.hpp"
 #include "notify/webhooks.hpp"
 #include "text/ad_rules.hpp"
 #include "text/kst.hpp"
@@ -40,6 +41,11 @@ struct Active {
   bool provider_asked = false;  // some provider has been asked to send it: no longer cancellable
   bool in_flight = false;       // part of a send request right now
   bool queued = false;
+  bool settling = false;        // waiting for the provider's status query on an ambiguous attempt
+  // The step's last attempt was ambiguous and is to be repeated under the same dedup key. If the
+  // provider cannot be used when the repeat is due, it is asked about this attempt before the
+  // message moves on, so that a message the provider already has is not sent again elsewhere.
+  std::optional<store::AttemptRecord> in_doubt;
   std::string last_error_code;
   std::string last_error_text;
 };
@@ -52,6 +58,17 @@ struct ProviderState {
   std::map<SendKind, std::deque<std::string>> queues;
   int in_flight = 0;
   Histogram* latency_histogram = nullptr;
+  // Send requests on the wire, by a serial that grows with time: the oldest is first.
+  std::map<std::uint64_t, TimeMs> on_wire;
+  std::uint64_t next_request = 1;
+  TimeMs last_answer_ms = 0;  // when the provider last answered anything at all
+  TimeMs stall_after_ms = 0;  // cached; see stall_threshold()
+  TimeMs stall_computed_ms = -1;
+};
+
+struct PendingSettle {
+  store::AttemptRecord attempt;
+  SettleCause cause;
 };
 
 struct Retry {
@@ -76,6 +93,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   std::unordered_map<std::string, Permit> probes;
   std::unordered_map<std::string, store::MessageRecord> reclaimed;
   std::unordered_map<std::string, bool> early_reports;  // message id → probe permit awaiting its report
+  std::unordered_map<std::string, PendingSettle> to_settle;  // claimed messages to settle before routing
   asio::steady_timer tick_timer;
   Backoff backoff;
   std::atomic<int> reserved{0};
@@ -161,6 +179,11 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     run_due_retries(now);
     for (auto& [name, p] : providers) {
       p->breaker->poll();
+      detect_stall(*p, now);
+      if (!admits(*p)) {
+        // Opened while messages waited behind requests in flight: send them along their chains.
+        for (auto& [kind, queue] : p->queues) reroute_queue(queue, now);
+      }
       dispatch(*p);
     }
     if (!stopping) {
@@ -175,6 +198,36 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
       return;
     }
     schedule_tick();
+  }
+
+  // A provider that stops answering shows in outcomes only when its requests time out, seconds
+  // later. Requests unanswered for many times its usual latency, while it answers nothing else,
+  // open the breaker now: new messages go to the next provider instead of joining the wait.
+  TimeMs stall_threshold(ProviderState& p, TimeMs now) {
+    if (now - p.stall_computed_ms >= 1000 || p.stall_computed_ms < 0) {
+      auto p99 = p.latency.percentile(now, 0.99);
+      TimeMs by_latency = p99 ? *p99 * options.stall_latency_factor : p.runtime.timeout_ms;
+      p.stall_after_ms = std::clamp<TimeMs>(by_latency, options.stall_min_ms,
+                                            std::max<TimeMs>(options.stall_min_ms, p.runtime.timeout_ms / 2));
+      p.stall_computed_ms = now;
+    }
+    return p.stall_after_ms;
+  }
+
+  void detect_stall(ProviderState& p, TimeMs now) {
+    if (p.on_wire.empty() || now - p.on_wire.begin()->second < options.stall_min_ms) return;
+    auto state = p.breaker->state();
+    if (state != BreakerState::closed) return;
+    TimeMs threshold = stall_threshold(p, now);
+    if (now - p.last_answer_ms < threshold) return;
+    int stalled = 0;
+    for (auto& [serial, started] : p.on_wire) {
+      if (now - started < threshold) break;
+      ++stalled;
+    }
+    int enough = std::max(1, std::min(options.breaker.consecutive_failures, p.runtime.max_concurrency));
+    if (stalled < enough) return;
+    p.breaker->trip(std::to_string(stalled) + " requests unanswered for over " + std::to_string(threshold) + " ms");
   }
 
   bool drained() const {
@@ -207,7 +260,9 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     if (limit <= 0) return;
     claiming = true;
     auto dedup = dedup_rules();
+    auto can_query = status_query_rule();
     auto result = std::make_shared<std::vector<store::MessageRecord>>();
+    auto settle = std::make_shared<std::vector<PendingSettle>>();
     std::string owner = node_id;
     TimeMs lease_until = now + options.lease_ms;
     store.write(
@@ -216,18 +271,21 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
           if (!claimed) return claimed.error();
           for (auto& m : *claimed) {
             if (m.state == store::kStateSending) {
-              if (auto st = recover_interrupted_send(s, m, now, dedup); !st) return st;
+              auto ambiguous = recover_interrupted_send(s, m, now, dedup, can_query);
+              if (!ambiguous) return ambiguous.error();
+              if (*ambiguous) settle->push_back(PendingSettle{**ambiguous, SettleCause::interrupted});
             }
           }
           *result = std::move(*claimed);
           return {};
         },
-        [self = shared_from_this(), result, limit](Status s) {
-          self->on_engine([self, s, result, limit] {
+        [self = shared_from_this(), result, settle, limit](Status s) {
+          self->on_engine([self, s, result, settle, limit] {
             self->claiming = false;
             if (!s) return;
             // A full batch means more may be due: claim again on the next tick.
             if (static_cast<int>(result->size()) == limit) self->wake_requested = true;
+            for (auto& p : *settle) self->to_settle[p.attempt.message_id] = std::move(p);
             for (auto& m : *result) self->take(std::move(m));
           });
         });
@@ -245,6 +303,19 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     return rules;
   }
 
+  // Whether an attempt's provider offers a status query for it. Runs on the store's writer thread:
+  // it only reads the adapters, which are immutable once built.
+  CanQueryStatus status_query_rule() const {
+    std::map<std::string, std::shared_ptr<const channels::ProviderAdapter>> adapters;
+    for (auto& [name, p] : providers) adapters[name] = p->runtime.adapter;
+    return [adapters = std::move(adapters)](const store::AttemptRecord& at, const store::MessageRecord& m) {
+      auto it = adapters.find(at.provider);
+      if (it == adapters.end()) return false;
+      return it->second->build_status_query(status_query_for(at, m.phone), channels::RequestContext{at.started_ms, std::string(32, '0')})
+          .has_value();
+    };
+  }
+
   void claim_overdue(TimeMs now) {
     next_report_claim_ms = now + 1000;
     int limit = std::min(room(), options.claim_batch);
@@ -252,6 +323,8 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     claiming_reports = true;
     auto result = std::make_shared<std::vector<store::MessageRecord>>();
     auto timed_out = std::make_shared<std::vector<std::string>>();  // providers, one per overdue report
+    auto settle = std::make_shared<std::vector<PendingSettle>>();
+    auto can_query = status_query_rule();
     std::string owner = node_id;
     TimeMs lease_until = now + options.lease_ms;
     store.write(
@@ -259,6 +332,13 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
           auto claimed = s.claim_overdue_reports(owner, now, lease_until, limit);
           if (!claimed) return claimed.error();
           for (auto& m : *claimed) {
+            // Ask the provider first where it can be asked: the report may only have been lost.
+            auto accepted = accepted_attempt(s, m);
+            if (!accepted) return accepted.error();
+            if (*accepted && can_query(**accepted, m)) {
+              settle->push_back(PendingSettle{**accepted, SettleCause::report_overdue});
+              continue;
+            }
             auto provider = expire_report_deadline(s, m, now);
             if (!provider) return provider.error();
             timed_out->push_back(*provider);
@@ -266,17 +346,20 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
           *result = std::move(*claimed);
           return {};
         },
-        [self = shared_from_this(), result, timed_out](Status s) {
-          self->on_engine([self, s, result, timed_out] {
+        [self = shared_from_this(), result, timed_out, settle](Status s) {
+          self->on_engine([self, s, result, timed_out, settle] {
             self->claiming_reports = false;
             if (!s) return;
-            for (auto& name : *timed_out) {
-              self->m_ambiguous++;
-              if (auto* p = self->provider(name)) p->breaker->record(Permit{PermitKind::normal, 0}, Outcome::timeout);
-            }
+            for (auto& name : *timed_out) self->count_report_timeout(name);
+            for (auto& p : *settle) self->to_settle[p.attempt.message_id] = std::move(p);
             for (auto& m : *result) self->take(std::move(m));
           });
         });
+  }
+
+  void count_report_timeout(const std::string& provider_name) {
+    m_ambiguous++;
+    if (auto* p = provider(provider_name)) p->breaker->record(Permit{PermitKind::normal, 0}, Outcome::timeout);
   }
 
   void renew_leases(TimeMs now) {
@@ -305,6 +388,11 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
       if (it->second.in_flight) reclaimed[record.id] = std::move(record);
       return;
     }
+    std::optional<PendingSettle> settle;
+    if (auto it = to_settle.find(record.id); it != to_settle.end()) {
+      settle = std::move(it->second);
+      to_settle.erase(it);
+    }
     Active a;
     a.chain = parse_chain(record.chain_json);
     a.forms = parse_forms(record.rendered_json);
@@ -313,6 +401,10 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     std::string id = record.id;
     a.record = std::move(record);
     auto [it, inserted] = active.emplace(id, std::move(a));
+    if (settle) {
+      start_settle(it->second, std::move(settle->attempt), settle->cause);
+      return;
+    }
     route(it->second, clock.now_ms());
   }
 
@@ -323,7 +415,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
       std::string id = retries.top().id;
       retries.pop();
       auto it = active.find(id);
-      if (it == active.end() || it->second.in_flight || it->second.queued) continue;
+      if (it == active.end() || it->second.in_flight || it->second.queued || it->second.settling) continue;
       route(it->second, now);
     }
   }
@@ -431,6 +523,12 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
       hold(a, next_kst_midnight(now), "daily spending cap for channel '" + step.channel + "' reached", now);
       return;
     }
+    if (!admits(*p) && a.in_doubt && can_query_now(*p, *a.in_doubt, r.phone)) {
+      auto doubt = std::move(*a.in_doubt);
+      a.in_doubt.reset();
+      start_settle(a, std::move(doubt), SettleCause::answer_lost);
+      return;
+    }
     if (!admits(*p)) {
       // Skip a down provider at once, but only when a later step can take the message; otherwise
       // wait here rather than fail a message during a total outage.
@@ -450,6 +548,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
 
   void skip_step(Active& a, const std::string& code, const std::string& text, TimeMs now) {
     auto& r = a.record;
+    a.in_doubt.reset();
     ChainStep step = split_step(a.chain[static_cast<std::size_t>(r.step)]);
     store::AttemptRecord skipped;
     skipped.message_id = r.id;
@@ -581,6 +680,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
       Active& a = active.at(id);
       auto& r = a.record;
       a.in_flight = true;
+      a.in_doubt.reset();
       a.provider_asked = true;
       r.state = store::kStateSending;
       r.step_attempts++;
@@ -655,8 +755,14 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     for (auto& h : request->headers) req.headers.push_back({h.name, h.value});
     req.body = std::move(request->body);
     req.timeout_ms = p.runtime.timeout_ms;
+    std::uint64_t serial = p.next_request++;
+    p.on_wire.emplace(serial, now);
     client.send(std::move(req), [self = shared_from_this(), name, kind, ids = std::move(ids), permit, attempts,
-                                 outbound = std::move(outbound)](http::ClientResult result) mutable {
+                                 outbound = std::move(outbound), serial](http::ClientResult result) mutable {
+      if (auto* p = self->provider(name)) {
+        p->on_wire.erase(serial);
+        if (result.kind == http::ClientResult::Kind::response) p->last_answer_ms = self->clock.now_ms();
+      }
       self->after_response(name, kind, std::move(ids), permit, *attempts, outbound, std::move(result));
     });
   }
@@ -702,9 +808,12 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
         p.breaker->record(permit, provider_fault ? Outcome::failure : Outcome::success);
       }
     } else {
+      bool answered = false;
       for (auto& r : results) {
         if (r.outcome == SendOutcome::retryable) p.breaker->record(permit, Outcome::failure);
+        answered = answered || r.outcome == SendOutcome::accepted;
       }
+      if (answered) p.breaker->record_answered();
     }
     p.latency.record(now, result.elapsed_ms, transport == Outcome::success);
     if (p.latency_histogram) p.latency_histogram->observe(result.elapsed_ms / 1000.0);
@@ -716,6 +825,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
                 TimeMs now, int elapsed_ms) {
     --p.in_flight;
     auto att_updates = std::make_shared<std::vector<store::AttemptRecord>>();
+    std::vector<PendingSettle> settle_after_write;
     // (message as it should be written, the step it was sent on)
     auto msg_updates = std::make_shared<std::vector<std::pair<store::MessageRecord, int>>>();
     std::string channel(channels::channel_of(kind));
@@ -770,9 +880,19 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
           a.last_error_text = res.error_text;
           r.state = store::kStateAccepted;
           // Repeating the same step is safe only where the provider deduplicates on our key.
+          // The row stays "sending": the provider may have the message, so it is not cancellable.
           if (p.runtime.adapter->deduplicates(kind) && r.step_attempts < options.max_step_attempts) {
+            r.state = store::kStateSending;
+            a.in_doubt = at;
             retry_later(a, now + backoff.delay_ms(r.step_attempts - 1));
             msg_updates->emplace_back(r, sent_step);
+            continue;
+          }
+          // Otherwise ask the provider what became of it, where it can be asked. The row stays
+          // "sending", so a crash meanwhile is recovered like any interrupted send.
+          if (can_query_now(p, at, r.phone)) {
+            r.state = store::kStateSending;
+            settle_after_write.push_back(PendingSettle{at, SettleCause::answer_lost});
             continue;
           }
           break;
@@ -801,6 +921,10 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
       }
       return {};
     });
+    for (auto& ps : settle_after_write) {
+      auto it = active.find(ps.attempt.message_id);
+      if (it != active.end()) start_settle(it->second, std::move(ps.attempt), ps.cause);
+    }
     // Messages a report moved on while their send was in flight were claimed back meanwhile.
     for (auto& id : ids) {
       auto again = reclaimed.find(id);
@@ -808,6 +932,128 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
       auto record = std::move(again->second);
       reclaimed.erase(again);
       take(std::move(record));
+    }
+  }
+
+  // ---- settling ambiguous attempts -----------------------------------------------------------
+
+  bool can_query_now(ProviderState& p, const store::AttemptRecord& at, const std::string& to) {
+    // Asked even while the breaker is open: a lookup costs at most one timeout of delay for a
+    // message that is in doubt anyway, and spares the customer a second copy when it answers.
+    if (stopping) return false;
+    return p.runtime.adapter->build_status_query(status_query_for(at, to), channels::RequestContext{clock.now_ms(), std::string(32, '0')})
+        .has_value();
+  }
+
+  // Asks the attempt's provider what became of it, no earlier than settle_after_ms after it was
+  // made (a provider may not list a message the instant it takes it), then applies the answer.
+  void start_settle(Active& a, store::AttemptRecord at, SettleCause cause) {
+    a.settling = true;
+    TimeMs now = clock.now_ms();
+    TimeMs wait = std::max<TimeMs>(0, at.started_ms + options.settle_after_ms - now);
+    auto timer = std::make_shared<asio::steady_timer>(io, std::chrono::milliseconds(wait));
+    timer->async_wait([self = shared_from_this(), timer, at = std::move(at), cause,
+                       to = a.record.phone](boost::system::error_code) mutable {
+      self->query_status(std::move(at), cause, to);
+    });
+  }
+
+  void query_status(store::AttemptRecord at, SettleCause cause, const std::string& to) {
+    ProviderState* p = provider(at.provider);
+    TimeMs now = clock.now_ms();
+    auto query = status_query_for(at, to);
+    std::optional<channels::OutboundRequest> request;
+    if (p && !stopping) {
+      request = p->runtime.adapter->build_status_query(query, channels::RequestContext{now, crypto::random_hex(16)});
+    }
+    if (!request) {
+      settled(std::move(at), cause, make_error("provider_unavailable", "provider not available for a status query"));
+      return;
+    }
+    http::ClientRequest req;
+    req.method = request->method;
+    req.url = request->url;
+    for (auto& h : request->headers) req.headers.push_back({h.name, h.value});
+    req.body = std::move(request->body);
+    req.timeout_ms = p->runtime.timeout_ms;
+    client.send(std::move(req), [self = shared_from_this(), at = std::move(at), cause, query](http::ClientResult result) mutable {
+      ProviderState* p = self->provider(at.provider);
+      Result<channels::StatusResult> answer = make_error("provider_unavailable", result.error);
+      if (result.kind == http::ClientResult::Kind::response && p) {
+        answer = p->runtime.adapter->parse_status(query, channels::InboundResponse{result.status, result.body});
+      }
+      self->settled(std::move(at), cause, std::move(answer));
+    });
+  }
+
+  void settled(store::AttemptRecord at, SettleCause cause, Result<channels::StatusResult> answer) {
+    std::string outcome = answer ? std::string(channels::to_string(answer->answer)) : "error";
+    metrics.counter("jarip_status_queries_total", {{"provider", at.provider}, {"cause", std::string(to_string(cause))},
+                                                   {"answer", outcome}})++;
+    auto result = std::make_shared<SettleResult>();
+    TimeMs now = clock.now_ms();
+    TimeMs deadline = options.report_deadline_ms;
+    bool webhook = options.webhooks;
+    std::string id = at.message_id;
+    std::string provider_name = at.provider;
+    ++writes_in_flight;
+    store.write(
+        [=, answer = std::move(answer)](store::StoreSession& s) -> Status {
+          auto applied = apply_status_answer(s, at, cause, answer, now, deadline, webhook);
+          if (!applied) return applied.error();
+          *result = std::move(*applied);
+          return {};
+        },
+        [self = shared_from_this(), result, id, provider_name, cause](Status s) {
+          self->on_engine([self, s, result, id, provider_name, cause] {
+            --self->writes_in_flight;
+            self->after_settled(s, *result, id, provider_name, cause);
+          });
+        });
+  }
+
+  void after_settled(Status s, SettleResult& result, const std::string& id, const std::string& provider_name,
+                     SettleCause cause) {
+    auto it = active.find(id);
+    if (!s) {
+      // Rows unchanged ("sending"/"sent"): the lease expires and recovery or the deadline settles it again.
+      log::error("settling an ambiguous attempt failed", {{"error", s.error().message}});
+      if (it != active.end()) forget(id);
+      return;
+    }
+    if (result.decision == SettleDecision::finished) on_reports_applied(provider_name, result.effects);
+    if (cause == SettleCause::report_overdue && result.decision == SettleDecision::moved_on) {
+      count_report_timeout(provider_name);
+    }
+    if (it == active.end()) return;
+    Active& a = it->second;
+    a.settling = false;
+    TimeMs now = clock.now_ms();
+    switch (result.decision) {
+      case SettleDecision::resend:
+        a.record = result.message;
+        if (a.record.step_attempts >= options.max_step_attempts) {
+          a.last_error_code = "not_received";
+          a.last_error_text = "the provider did not receive the step after " + std::to_string(a.record.step_attempts) + " attempts";
+          a.record.step++;
+          a.record.step_attempts = 0;
+        }
+        route(a, now);
+        return;
+      case SettleDecision::moved_on:
+        a.record = result.message;
+        a.last_error_code = "ambiguous";
+        a.last_error_text = "no answer from the provider and no usable status query";
+        route(a, now);
+        return;
+      case SettleDecision::superseded:
+      case SettleDecision::finished:
+        if (result.effects.moved_on > 0) wake_requested = true;  // claimed again from the store
+        forget(id);
+        return;
+      case SettleDecision::awaiting_report:
+        forget(id);
+        return;
     }
   }
 

@@ -32,6 +32,9 @@ struct DeliveryOptions {
   std::map<std::string, std::vector<std::string>> channel_providers;  // channel → provider order
   TimeMs report_deadline_ms = 30'000;  // a sent step without a report by then moves on (ambiguous)
   int max_step_attempts = 5;
+  // An ambiguous attempt is settled by the provider's status query no earlier than this after it
+  // was made, so that the provider has had time to list what it took.
+  TimeMs settle_after_ms = 2'000;
   TimeMs retry_base_ms = 500;
   TimeMs retry_cap_ms = 30'000;
   TimeMs lease_ms = 60'000;
@@ -42,6 +45,11 @@ struct DeliveryOptions {
   std::string sms_unencodable = "reject";  // or "replace": characters CP949 cannot encode become '?'
   AdOptions ads;
   BreakerConfig breaker;
+  // A request unanswered for stall_latency_factor × the provider's p99 latency (at least
+  // stall_min_ms, at most half its timeout) is stalled; breaker.consecutive_failures stalled
+  // requests while the provider answers nothing else open its breaker before they time out.
+  TimeMs stall_min_ms = 250;
+  int stall_latency_factor = 5;
   std::map<std::string, double> daily_cap_krw;  // per channel; 0 or absent = no cap
   bool webhooks = false;  // record message.* and provider.* events for the merchant's webhook
 };

@@ -117,6 +117,64 @@ TEST_F(BreakerTest, OldOutcomesSlideOutOfTheWindow) {
   EXPECT_EQ(breaker.state(), BreakerState::closed) << "1 request in the window is below min_requests";
 }
 
+TEST_F(BreakerTest, SuddenFailureOpensWithinOneBucketDespiteAHealthyWindow) {
+  // A provider that has served 200 messages well and then fails half of them: over the whole
+  // window the ratio stays far below 0.5 for seconds, but the newest bucket shows it at once.
+  auto breaker = make();  // 20 buckets of 500 ms
+  for (int i = 0; i < 20; ++i) {
+    succeed_n(breaker, 10);
+    clock_.advance_ms(400);
+  }
+  clock_.advance_ms(500 - clock_.now_ms() % 500);  // the start of a new bucket
+  for (int i = 0; i < 5 && breaker.state() == BreakerState::closed; ++i) {
+    succeed_n(breaker, 1);
+    fail_n(breaker, 1);
+  }
+  EXPECT_EQ(breaker.state(), BreakerState::open);
+  ASSERT_EQ(transitions_.size(), 1u);
+  EXPECT_NE(transitions_[0].reason.find("in 500 ms"), std::string::npos) << transitions_[0].reason;
+}
+
+TEST_F(BreakerTest, NewestBucketNeedsMinRequestsToo) {
+  auto breaker = make();
+  succeed_n(breaker, 50);
+  clock_.advance_ms(500);
+  succeed_n(breaker, 1);
+  fail_n(breaker, 2);  // 2 of 3 in the newest bucket: too few to judge
+  EXPECT_EQ(breaker.state(), BreakerState::closed);
+}
+
+TEST_F(BreakerTest, AnAcceptedAnswerBreaksARunOfTransportFailuresButIsNoSuccess) {
+  auto breaker = make();
+  fail_n(breaker, 4, Outcome::timeout);
+  breaker.record_answered();
+  fail_n(breaker, 4, Outcome::timeout);
+  EXPECT_EQ(breaker.state(), BreakerState::closed);
+  EXPECT_EQ(breaker.window_stats().successes, 0u);
+  fail_n(breaker, 1, Outcome::timeout);
+  EXPECT_EQ(breaker.state(), BreakerState::open) << "five in a row since the answer";
+}
+
+TEST_F(BreakerTest, TripOpensFromClosedAndHalfOpenOnly) {
+  auto breaker = make();
+  breaker.trip("5 requests unanswered for over 250 ms");
+  EXPECT_EQ(breaker.state(), BreakerState::open);
+  ASSERT_EQ(transitions_.size(), 1u);
+  EXPECT_EQ(transitions_[0].reason, "5 requests unanswered for over 250 ms");
+  breaker.trip("again");  // already open: nothing
+  EXPECT_EQ(transitions_.size(), 1u);
+  clock_.advance_ms(breaker.current_open_ms());
+  breaker.poll();
+  ASSERT_EQ(breaker.state(), BreakerState::half_open);
+  TimeMs period = breaker.current_open_ms();
+  breaker.trip("probes stalled");
+  EXPECT_EQ(breaker.state(), BreakerState::open);
+  EXPECT_EQ(breaker.current_open_ms(), 2 * period);
+  breaker.force_open("maintenance");
+  breaker.trip("stalled");
+  EXPECT_EQ(breaker.state(), BreakerState::forced_open);
+}
+
 TEST_F(BreakerTest, WindowStatsCountEachOutcome) {
   auto breaker = make();
   succeed_n(breaker, 3);
@@ -131,7 +189,7 @@ TEST_F(BreakerTest, WindowStatsCountEachOutcome) {
 }
 
 TEST_F(BreakerTest, WindowSlidesBucketByBucket) {
-  auto breaker = make();  // 10 buckets of 1 s
+  auto breaker = make();  // 20 buckets of 500 ms
   succeed_n(breaker, 1);
   clock_.advance_ms(5'000);
   succeed_n(breaker, 2);

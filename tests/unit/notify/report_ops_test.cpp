@@ -140,10 +140,18 @@ TEST_F(ReportOps, LateReportKeepsTheAmbiguousMark) {
   EXPECT_EQ(effects.late, 1);
 }
 
+Status recover(store::StoreSession& s, store::MessageRecord& m, TimeMs now, const DedupRules& rules,
+               const CanQueryStatus& can_query = {}, std::optional<store::AttemptRecord>* settle = nullptr) {
+  auto r = recover_interrupted_send(s, m, now, rules, can_query);
+  if (!r) return r.error();
+  if (settle) *settle = *r;
+  return {};
+}
+
 TEST_F(ReportOps, InterruptedSendIsAmbiguousAndRepeatsOnlyWithinTheDedupWindow) {
   store::MessageRecord m = message_;
   ASSERT_TRUE(run([&](store::StoreSession& s) {
-    return recover_interrupted_send(s, m, 1000, DedupRules{{"solapi/alimtalk", 600'000}});
+    return recover(s, m, 1000, DedupRules{{"solapi/alimtalk", 600'000}});
   }));
   EXPECT_EQ(m.step, 0);  // the provider deduplicates on our key: the same step is safe
   EXPECT_EQ(stored_attempts().front().outcome, "ambiguous");
@@ -155,8 +163,21 @@ TEST_F(ReportOps, InterruptedSendIsAmbiguousAndRepeatsOnlyWithinTheDedupWindow) 
     again.id = 0;
     return s.insert_attempt(again);
   }));
-  ASSERT_TRUE(run([&](store::StoreSession& s) { return recover_interrupted_send(s, other, 1000, DedupRules{}); }));
+  ASSERT_TRUE(run([&](store::StoreSession& s) { return recover(s, other, 1000, DedupRules{}); }));
   EXPECT_EQ(other.step, 1);  // no dedup: repeating could send twice, so move on
+}
+
+TEST_F(ReportOps, InterruptedSendWithoutDedupIsHandedBackForAStatusQueryWhereOneExists) {
+  store::MessageRecord m = message_;
+  std::optional<store::AttemptRecord> settle;
+  ASSERT_TRUE(run([&](store::StoreSession& s) {
+    return recover(s, m, 1000, DedupRules{}, [](const store::AttemptRecord&, const store::MessageRecord&) { return true; }, &settle);
+  }));
+  ASSERT_TRUE(settle.has_value());
+  EXPECT_EQ(settle->outcome, "ambiguous");
+  EXPECT_EQ(settle->error_code, "interrupted");
+  EXPECT_EQ(stored_message().state, store::kStateSending);  // undecided until the provider answers
+  EXPECT_EQ(stored_message().step, 0);
 }
 
 TEST_F(ReportOps, CancelIsRefusedOnceAProviderWasAsked) {
