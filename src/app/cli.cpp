@@ -31,7 +31,9 @@ Server:
   migrate --config FILE            create or upgrade the database schema, then exit
 
 API keys (work on the database directly, also while the server runs):
-  keys create --name NAME [--config FILE]   print a new key once, on the last line of stdout
+  keys create --name NAME [--rate N] [--config FILE]
+                                   print a new key once, on the last line of stdout;
+                                   --rate: its own limit in requests/s (default: api.rate_per_key)
   keys list [--config FILE]
   keys revoke ID [--config FILE]
 
@@ -153,9 +155,17 @@ int cmd_keys(const std::vector<std::string>& argv) {
   if (sub == "create") {
     std::string name = args.first("name");
     if (name.empty()) return fail(kUsage, "keys create needs --name NAME");
+    double rate = 0;
+    if (std::string text = args.first("rate"); !text.empty()) {
+      char* end = nullptr;
+      rate = std::strtod(text.c_str(), &end);
+      if (end == text.c_str() || *end != '\0' || !(rate > 0)) {
+        return fail(kUsage, "--rate is a positive number of requests per second, e.g. --rate 50");
+      }
+    }
     std::optional<auth::NewApiKey> created;
     Status s = (*store)->run_now([&](store::StoreSession& session) -> Status {
-      auto k = auth::create_api_key(session, name, clock.now_ms());
+      auto k = auth::create_api_key(session, name, clock.now_ms(), rate);
       if (!k) return k.error();
       created = std::move(*k);
       return {};
@@ -174,7 +184,8 @@ int cmd_keys(const std::vector<std::string>& argv) {
     if (!s) return fail(kRefused, s.error().message);
     for (auto& k : keys) {
       std::cout << k.id << "\t" << k.name << "\t" << text::format_kst(k.created_ms) << "\t"
-                << (k.revoked_ms ? "revoked " + text::format_kst(k.revoked_ms) : std::string("active")) << "\n";
+                << (k.revoked_ms ? "revoked " + text::format_kst(k.revoked_ms) : std::string("active")) << "\t"
+                << (k.rate_per_s > 0 ? std::to_string(k.rate_per_s) + "/s" : std::string("default rate")) << "\n";
     }
   } else if (sub == "revoke") {
     if (args.positional.empty()) return fail(kUsage, "keys revoke needs the key id (see 'jarip keys list')");

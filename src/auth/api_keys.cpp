@@ -7,14 +7,19 @@ namespace jarip::auth {
 
 std::string hash_secret(std::string_view secret) { return crypto::to_hex(crypto::sha256(secret)); }
 
-Result<NewApiKey> create_api_key(store::StoreSession& session, const std::string& name, TimeMs now) {
+Result<NewApiKey> create_api_key(store::StoreSession& session, const std::string& name, TimeMs now,
+                                 double rate_per_s) {
   if (name.empty() || name.size() > 100) {
     return make_error("invalid_value", "a key name is 1-100 characters", "name");
+  }
+  if (!(rate_per_s >= 0 && rate_per_s <= 1'000'000)) {
+    return make_error("invalid_value", "a key's rate is 0 (server default) to 1000000 requests per second", "rate");
   }
   NewApiKey key;
   key.record.id = crypto::random_hex(6);
   key.record.name = name;
   key.record.created_ms = now;
+  key.record.rate_per_s = rate_per_s;
   std::string secret = crypto::base64url_encode(crypto::random_bytes(32));
   key.record.secret_hash = hash_secret(secret);
   key.token = "jrp_" + key.record.id + "_" + secret;
@@ -44,14 +49,14 @@ Error unauthorized() {
 }
 }  // namespace
 
-Result<std::string> ApiKeyVerifier::check(const ParsedToken& token,
+Result<VerifiedKey> ApiKeyVerifier::check(const ParsedToken& token,
                                           const std::optional<store::ApiKeyRecord>& record) const {
   if (!record || record->revoked_ms != 0) return unauthorized();
   if (!crypto::constant_time_equals(hash_secret(token.secret), record->secret_hash)) return unauthorized();
-  return record->id;
+  return VerifiedKey{record->id, record->rate_per_s};
 }
 
-void ApiKeyVerifier::verify(std::string_view header, std::function<void(Result<std::string>)> done) {
+void ApiKeyVerifier::verify(std::string_view header, std::function<void(Result<VerifiedKey>)> done) {
   constexpr std::string_view bearer = "Bearer ";
   if (header.size() <= bearer.size() || header.substr(0, bearer.size()) != bearer) return done(unauthorized());
   auto parsed = parse_api_token(header.substr(bearer.size()));

@@ -21,8 +21,16 @@ struct NewApiKey {
   std::string token;  // the full key; print once, never store
 };
 
-// Creates and stores a key. Error "invalid_value" for an empty or over-long name.
-Result<NewApiKey> create_api_key(store::StoreSession& session, const std::string& name, TimeMs now);
+// Creates and stores a key. rate_per_s: its own request rate limit, 0 for the server's default.
+// Error "invalid_value" for an empty or over-long name, or a negative or absurd rate.
+Result<NewApiKey> create_api_key(store::StoreSession& session, const std::string& name, TimeMs now,
+                                 double rate_per_s = 0);
+
+// Who a verified request comes from, and the rate it is allowed.
+struct VerifiedKey {
+  std::string id;
+  double rate_per_s = 0;  // 0 = the server's default
+};
 
 // Splits "jrp_<id>_<secret>"; nullopt for anything else.
 struct ParsedToken {
@@ -37,12 +45,12 @@ std::string hash_secret(std::string_view secret);
 class ApiKeyVerifier {
  public:
   ApiKeyVerifier(store::Store& store, const Clock& clock, TimeMs cache_ms = 5000);
-  // The Authorization header's value. done(key id) or done(Error "unauthorized"). Runs done inline
+  // The Authorization header's value. done(key) or done(Error "unauthorized"). Runs done inline
   // on a cache hit; on a miss, from the store's reader thread after one read (never blocks).
-  void verify(std::string_view authorization_header, std::function<void(Result<std::string>)> done);
+  void verify(std::string_view authorization_header, std::function<void(Result<VerifiedKey>)> done);
 
  private:
-  Result<std::string> check(const ParsedToken& token, const std::optional<store::ApiKeyRecord>& record) const;
+  Result<VerifiedKey> check(const ParsedToken& token, const std::optional<store::ApiKeyRecord>& record) const;
   struct Cached {
     std::optional<store::ApiKeyRecord> record;
     TimeMs fetched_ms = 0;

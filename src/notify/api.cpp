@@ -105,7 +105,11 @@ struct Api::Impl {
   std::shared_mutex templates_mutex;
   std::map<std::string, Template> templates;
   std::mutex rate_mutex;
-  std::map<std::string, TokenBucket> key_buckets;
+  struct KeyBucket {
+    double rate;
+    TokenBucket bucket;
+  };
+  std::map<std::string, KeyBucket> key_buckets;
   std::atomic<bool> ready{false};
   std::atomic<std::uint64_t>& m_accepted;
   std::atomic<std::uint64_t>& m_rejected;
@@ -133,21 +137,23 @@ struct Api::Impl {
     respond(error_response(e));
   }
 
-  bool rate_limited(const std::string& key_id) {
-    if (options.rate_per_key <= 0) return false;
+  // A key's own rate where it has one, else the server's; a changed rate takes effect when the
+  // verifier's cache refreshes the key.
+  bool rate_limited(const auth::VerifiedKey& key) {
+    double rate = key.rate_per_s > 0 ? key.rate_per_s : options.rate_per_key;
+    if (rate <= 0) return false;
     std::lock_guard lock(rate_mutex);
-    auto it = key_buckets.find(key_id);
-    if (it == key_buckets.end()) {
-      it = key_buckets.emplace(key_id, TokenBucket(options.rate_per_key,
-                                                  static_cast<std::uint32_t>(std::max(1.0, options.rate_per_key)),
-                                                  clock.now_ms())).first;
+    auto it = key_buckets.find(key.id);
+    if (it == key_buckets.end() || it->second.rate != rate) {
+      KeyBucket fresh{rate, TokenBucket(rate, static_cast<std::uint32_t>(std::max(1.0, rate)), clock.now_ms())};
+      it = key_buckets.insert_or_assign(key.id, std::move(fresh)).first;
     }
-    return it->second.try_take(clock.now_ms(), 1) == 0;
+    return it->second.bucket.try_take(clock.now_ms(), 1) == 0;
   }
 
   // Authenticates, rate-limits, then runs next(key_id).
   void authenticated(const Request& request, Responder respond, std::function<void(std::string)> next) {
-    keys.verify(request.header("Authorization"), [this, respond, next = std::move(next)](Result<std::string> key) {
+    keys.verify(request.header("Authorization"), [this, respond, next = std::move(next)](Result<auth::VerifiedKey> key) {
       if (!key) return fail(respond, key.error());
       if (rate_limited(*key)) {
         auto r = error_response(make_error("rate_limited", "this API key exceeded its request rate; retry later"));
@@ -155,7 +161,7 @@ struct Api::Impl {
         m_rejected++;
         return respond(std::move(r));
       }
-      next(*key);
+      next(key->id);
     });
   }
 

@@ -269,6 +269,32 @@ def main():
         R.check("keys list shows it revoked", any("\tto-revoke\t" in ln and "revoked" in ln for ln in c.stdout.splitlines()),
                 c.stdout)
 
+        # a key with its own rate: 429 with Retry-After beyond it, nothing stored; other keys unaffected
+        c = j.cli("keys", "create", "--name", "slow", "--rate", "2", "--config", j.config_path, with_key=False)
+        R.check_eq("keys create --rate 2: exit 0", c.returncode, 0)
+        slow = c.stdout.strip().splitlines()[-1] if c.returncode == 0 else ""
+        c = j.cli("keys", "create", "--name", "bad-rate", "--rate", "fast", "--config", j.config_path, with_key=False)
+        R.check_eq("keys create --rate fast: exit 2 (usage)", c.returncode, 2)
+        c = j.cli("keys", "list", "--config", j.config_path, with_key=False)
+        R.check("keys list shows the key's rate", any("\tslow\t" in ln and "2.000000/s" in ln for ln in c.stdout.splitlines()),
+                c.stdout)
+        accepted_before_rate = j.metric_sum("jarip_messages_accepted_total")
+        statuses, retry_after = [], None
+        for i in range(8):
+            r = j.call("GET", "/v1/channels", key=slow)
+            statuses.append(r.status)
+            if r.status == 429:
+                retry_after = r.header("Retry-After")
+                R.check("429 body has the error shape with code rate_limited", shape_ok(r, 429, "rate_limited"), r)
+        R.check("8 quick requests at 2/s: the first pass, then 429 (%s)" % statuses,
+                statuses[0] == 200 and statuses.count(429) >= 5, statuses)
+        R.check("429 carries Retry-After", retry_after is not None and retry_after.isdigit(), retry_after)
+        r = j.call("POST", "/v1/messages", dict(GOOD, vars={"name": "rl", "order": "9"}), key=slow)
+        R.check_eq("a message over the key's rate: 429, not stored", r.status, 429)
+        R.check_eq("nothing accepted over the rate", j.metric_sum("jarip_messages_accepted_total") - accepted_before_rate, 0)
+        r = j.call("GET", "/v1/channels")
+        R.check_eq("another key at the same moment: 200", r.status, 200)
+
         # healthy and still delivering
         R.check_eq("/healthz 200 afterwards", j.get_raw("/healthz").status, 200)
         R.check_eq("/readyz 200 afterwards", j.get_raw("/readyz").status, 200)
