@@ -1,5 +1,8 @@
 #include "text/cp949.hpp"
 
+#include <array>
+#include <cstdio>
+
 #include "text/cp949_table.hpp"
 #include "text/grapheme.hpp"
 #include "text/hangul.hpp"
@@ -79,6 +82,91 @@ Result<std::string> cp949_replace_unencodable(std::string_view text, std::string
       out.append(replacement);
     }
     start += length;
+  }
+  return out;
+}
+
+namespace {
+
+// Code point → CP949 (lead << 8 | trail), 0 when not encodable: the decode table inverted once,
+// on first use (128 KB), so that the two directions cannot disagree.
+struct Cp949EncodeTable {
+  std::array<std::uint16_t, 0x10000> code{};
+  Cp949EncodeTable() {
+    for (unsigned lead = detail::kCp949LeadFirst; lead <= detail::kCp949LeadLast; ++lead) {
+      for (unsigned trail = detail::kCp949TrailFirst; trail <= detail::kCp949TrailLast; ++trail) {
+        const std::uint16_t cp =
+            detail::kCp949Decode[(lead - detail::kCp949LeadFirst) * detail::kCp949TrailCount + trail -
+                                 detail::kCp949TrailFirst];
+        if (cp != 0) code[cp] = static_cast<std::uint16_t>(lead << 8 | trail);
+      }
+    }
+  }
+};
+
+const std::array<std::uint16_t, 0x10000>& cp949_encode_table() {
+  static const Cp949EncodeTable table;
+  return table.code;
+}
+
+}  // namespace
+
+Cp949Step decode_cp949_step(std::string_view bytes, std::size_t offset) {
+  const auto lead = static_cast<unsigned char>(bytes[offset]);
+  if (lead < 0x80) return {lead, 1, nullptr};
+  if (lead < detail::kCp949LeadFirst || lead > detail::kCp949LeadLast) {
+    return {0, 1, lead == 0x80 ? "0x80 is not a CP949 byte" : "0xFF is not a CP949 byte"};
+  }
+  if (offset + 1 >= bytes.size()) return {0, 1, "truncated sequence"};
+  const auto trail = static_cast<unsigned char>(bytes[offset + 1]);
+  // An ASCII trail byte is left for the next step: it may be a separator or a line break.
+  if (trail < detail::kCp949TrailFirst) return {0, 1, "invalid trail byte"};
+  if (trail == 0xFF) return {0, 2, "invalid trail byte"};
+  const std::uint16_t cp =
+      detail::kCp949Decode[(lead - detail::kCp949LeadFirst) * detail::kCp949TrailCount + trail - detail::kCp949TrailFirst];
+  if (cp == 0) return {0, trail < 0x80 ? std::size_t{1} : std::size_t{2}, "unmapped sequence"};
+  return {cp, 2, nullptr};
+}
+
+Result<std::string> decode_cp949(std::string_view bytes) {
+  std::string out;
+  out.reserve(bytes.size() + bytes.size() / 2);
+  for (std::size_t offset = 0; offset < bytes.size();) {
+    const Cp949Step step = decode_cp949_step(bytes, offset);
+    if (step.reason) {
+      return make_error("invalid_cp949",
+                        "invalid CP949 at byte " + std::to_string(offset) + ": " + step.reason);
+    }
+    append_utf8(out, step.code_point);
+    offset += step.length;
+  }
+  return out;
+}
+
+Result<std::string> encode_cp949(std::string_view text) {
+  const auto& table = cp949_encode_table();
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t offset = 0; offset < text.size();) {
+    const Utf8Step step = decode_utf8_step(text, offset);
+    if (step.reason) {
+      return make_error("invalid_utf8", "invalid UTF-8 at byte " + std::to_string(offset) + ": " + step.reason);
+    }
+    const char32_t cp = step.code_point;
+    if (cp < 0x80) {
+      out.push_back(static_cast<char>(cp));
+    } else {
+      const std::uint16_t code = cp <= 0xFFFF ? table[cp] : 0;
+      if (code == 0) {
+        char name[16];
+        std::snprintf(name, sizeof name, "U+%04X", static_cast<unsigned>(cp));
+        return make_error("text_unencodable", std::string(name) + " at byte " + std::to_string(offset) +
+                                                  " cannot be encoded in CP949");
+      }
+      out.push_back(static_cast<char>(code >> 8));
+      out.push_back(static_cast<char>(code & 0xFF));
+    }
+    offset += step.length;
   }
   return out;
 }

@@ -53,4 +53,27 @@ Result<Cp949Length> cp949_length(std::string_view text);
 // cp949_length().unencodable, and applying the function again changes nothing.
 Result<std::string> cp949_replace_unencodable(std::string_view text, std::string_view replacement = "?");
 
+// ---- Conversion: files that Korean software writes in CP949 ("CSV (쉼표로 분리)" in Korean Excel).
+// Both directions use the generated decode table (cp949_table.hpp), so they are exact inverses:
+// every one of the 17,048 non-ASCII characters has one two-byte form, and ASCII is itself.
+
+// One step of decoding, like Utf8Step: the code point at `offset` and how many bytes it took. On
+// invalid input `reason` is non-null ("0xFF is not a CP949 byte", "truncated sequence",
+// "invalid trail byte", "unmapped sequence"), code_point is 0 and length is the number of bytes to
+// skip (1 or 2) to resynchronise; an ASCII byte after a lead byte is never skipped.
+// REQUIRES: offset < bytes.size().
+struct Cp949Step {
+  char32_t code_point = 0;
+  std::size_t length = 0;
+  const char* reason = nullptr;
+};
+Cp949Step decode_cp949_step(std::string_view bytes, std::size_t offset);
+
+// The UTF-8 text of CP949 `bytes`, or Error{"invalid_cp949", "invalid CP949 at byte N: reason"}.
+Result<std::string> decode_cp949(std::string_view bytes);
+
+// The CP949 bytes of UTF-8 `text`, or Error "invalid_utf8", or Error{"text_unencodable",
+// "U+1F44D at byte N cannot be encoded in CP949"} for the first character CP949 lacks.
+Result<std::string> encode_cp949(std::string_view text);
+
 }  // namespace jarip::text

@@ -84,5 +84,93 @@ TEST(TextCp949, ReplacementMustBeEncodable) {
   EXPECT_EQ(*cp949_replace_unencodable("a👍b", ""), "ab");  // an empty replacement deletes
 }
 
+
+// ---- Conversion (decode_cp949 / encode_cp949) ----
+
+TEST(TextCp949, DecodeTableIsTheInverseOfTheEncodableSet) {
+  // Every code point CP949 encodes has exactly one two-byte form that decodes back to it, and
+  // nothing else encodes: the generated decode table agrees with the generated encodability table.
+  std::size_t round_trips = 0;
+  for (char32_t cp = 0x80; cp <= 0xFFFF; ++cp) {
+    if (cp >= 0xD800 && cp <= 0xDFFF) continue;
+    auto bytes = encode_cp949(encode_utf8(cp));
+    ASSERT_EQ(bytes.ok(), cp949_encodable(cp)) << std::hex << static_cast<unsigned>(cp);
+    if (!bytes.ok()) {
+      EXPECT_EQ(bytes.error().code, "text_unencodable");
+      continue;
+    }
+    ASSERT_EQ(bytes->size(), 2u);
+    auto back = decode_cp949(*bytes);
+    ASSERT_TRUE(back.ok());
+    ASSERT_EQ(*back, encode_utf8(cp));
+    ++round_trips;
+  }
+  EXPECT_EQ(round_trips, 17048u);
+  EXPECT_FALSE(encode_cp949("👍").ok());
+}
+
+TEST(TextCp949, EveryTwoByteSequence) {
+  // All 126 × 190 (lead, trail) pairs: 17,048 decode (11,172 of them to Hangul syllables, the 8,822
+  // of Microsoft's extension included), and each one that decodes encodes back to the same bytes.
+  std::size_t valid = 0, hangul = 0;
+  for (unsigned lead = 0x81; lead <= 0xFE; ++lead) {
+    for (unsigned trail = 0x41; trail <= 0xFE; ++trail) {
+      const std::string pair{static_cast<char>(lead), static_cast<char>(trail)};
+      const Cp949Step step = decode_cp949_step(pair, 0);
+      if (step.reason) {
+        EXPECT_GE(step.length, 1u);
+        continue;
+      }
+      ++valid;
+      if (step.code_point >= 0xAC00 && step.code_point <= 0xD7A3) ++hangul;
+      ASSERT_EQ(step.length, 2u);
+      auto again = encode_cp949(encode_utf8(step.code_point));
+      ASSERT_TRUE(again.ok());
+      ASSERT_EQ(*again, pair);
+    }
+  }
+  EXPECT_EQ(valid, 17048u);
+  EXPECT_EQ(hangul, 11172u);
+}
+
+TEST(TextCp949, KnownBytes) {
+  // KS X 1001 syllables, UHC extension syllables (똠 햏 뷁 캚 갂), a hanja, Microsoft's € and ®.
+  EXPECT_EQ(*decode_cp949("\xC8\xAB\xB1\xE6\xB5\xBF"), "홍길동");
+  EXPECT_EQ(*decode_cp949("\x8C\x63\xC1\x64\x94\xEE"), "똠햏뷁");
+  EXPECT_EQ(*decode_cp949("\xB0\x41\x81\x41"), "캚갂");
+  EXPECT_EQ(*decode_cp949("\xF9\xD3\xA2\xE6\xA2\xE7"), "漢€®");
+  EXPECT_EQ(*decode_cp949("a,b\r\n"), "a,b\r\n");
+  EXPECT_EQ(*encode_cp949("홍길동 똠,1"), "\xC8\xAB\xB1\xE6\xB5\xBF \x8C\x63,1");
+  EXPECT_EQ(*decode_cp949(""), "");
+}
+
+TEST(TextCp949, InvalidSequences) {
+  struct Case {
+    std::string_view bytes;
+    std::string_view message;
+  };
+  for (const Case& c : {Case{"ab\x80", "at byte 2: 0x80 is not a CP949 byte"},
+                        Case{"\xFF", "at byte 0: 0xFF is not a CP949 byte"},
+                        Case{"abc\xB0", "at byte 3: truncated sequence"},
+                        Case{"\xB0\xA1\x81\x20", "at byte 2: invalid trail byte"},
+                        Case{"\xC9\xA1", "at byte 0: unmapped sequence"},
+                        Case{"\xA2\x5B", "at byte 0: unmapped sequence"}}) {
+    auto decoded = decode_cp949(c.bytes);
+    ASSERT_FALSE(decoded.ok()) << c.message;
+    EXPECT_EQ(decoded.error().code, "invalid_cp949");
+    EXPECT_NE(decoded.error().message.find(c.message), std::string::npos) << decoded.error().message;
+  }
+  // An ASCII byte after a lead byte is not swallowed: it may be a separator or a line break.
+  EXPECT_EQ(decode_cp949_step("\x81,", 0).length, 1u);
+  EXPECT_EQ(decode_cp949_step("\xA2\x5B", 0).length, 1u);
+  EXPECT_EQ(decode_cp949_step("\xC9\xA1", 0).length, 2u);
+  auto bad_utf8 = encode_cp949("a\xC0\xAF");
+  ASSERT_FALSE(bad_utf8.ok());
+  EXPECT_EQ(bad_utf8.error().code, "invalid_utf8");
+  auto emoji = encode_cp949("ab👍");
+  ASSERT_FALSE(emoji.ok());
+  EXPECT_EQ(emoji.error().message, "U+1F44D at byte 2 cannot be encoded in CP949");
+}
+
 }  // namespace
 }  // namespace jarip::text
