@@ -41,7 +41,9 @@ inline int fuzz_adapter_parsers(const channels::ProviderAdapter& adapter, const 
 
   StatusQuery query;
   query.kind = kind;
+  query.message_id = "m0";
   query.dedup_key = "m0:0";
+  query.to = "01000000000";
   query.provider_message_id = (selector & 1) ? "R1:1" : "";
   (void)adapter.parse_status(query, InboundResponse{status, body});
   return 0;

@@ -33,9 +33,13 @@ bool parse_count(const std::string& s, std::size_t& out) {
   return true;
 }
 
-void append_message(std::string& out, const MessageRecord& m, std::uint32_t index) {
+// `request` is the one that carried the message: its disposition tells whether the sender ever saw an
+// answer (answer_lost, hang), which is what decides whether a resend is a duplicate.
+void append_message(std::string& out, const MessageRecord& m, std::uint32_t index, const RequestRecord& request) {
   out += "{\"index\":" + std::to_string(index);
   out += ",\"request_index\":" + std::to_string(m.request_index);
+  out += ",\"disposition\":";
+  append_json_string(out, request.disposition);
   out += ",\"provider\":\"";
   out += to_string(m.provider);
   out += "\",\"channel\":\"";
@@ -73,6 +77,7 @@ void append_message(std::string& out, const MessageRecord& m, std::uint32_t inde
 }  // namespace
 
 HttpOut Simulator::handle_admin(const HttpIn& in) {
+  finalize_due();
   const auto path = in.path();
   auto q = parse_query(in.query());
   const auto now = ctx_.now();
@@ -141,7 +146,7 @@ HttpOut Simulator::handle_admin(const HttpIn& in) {
       if (!match(all[i])) continue;
       if (seen++ < offset) continue;
       if (written++ > 0) body += ",";
-      append_message(body, all[i], i);
+      append_message(body, all[i], i, ctx_.store.requests()[all[i].request_index]);
     }
     body += "],\"count\":" + std::to_string(written) + "}";
     return HttpOut{200, std::move(body)};
@@ -175,12 +180,15 @@ HttpOut Simulator::handle_admin(const HttpIn& in) {
 
   if (path == "/_sim/stats" && in.method == "GET") {
     const auto& c = ctx_.counters;
+    std::size_t waiting = 0;  // planned, or final and not yet posted
+    for (int st = 0; st < kStreams; ++st) waiting += ctx_.due[st].size() + ctx_.outbox[st].size();
     std::size_t by[2][2][4] = {};
     for (const auto& m : ctx_.store.messages())
       ++by[static_cast<int>(m.provider)][static_cast<int>(m.channel)][static_cast<int>(m.outcome)];
     std::string body = "{\"requests\":" + std::to_string(c.requests) + ",\"requests_recorded\":" +
                        std::to_string(ctx_.store.requests().size()) + ",\"refused\":" + std::to_string(c.refused) +
                        ",\"errors_injected\":" + std::to_string(c.errors_injected) + ",\"hung\":" + std::to_string(c.hung) +
+                       ",\"answers_lost\":" + std::to_string(c.answers_lost) +
                        ",\"slowed\":" + std::to_string(c.slowed) + ",\"auth_failures\":" + std::to_string(c.auth_failures) +
                        ",\"messages\":" + std::to_string(c.messages) + ",\"accepted\":" + std::to_string(c.accepted) +
                        ",\"rejected\":" + std::to_string(c.rejected) + ",\"blackholed\":" + std::to_string(c.blackholed) +
@@ -188,7 +196,7 @@ HttpOut Simulator::handle_admin(const HttpIn& in) {
                        std::to_string(c.reports_posted) + ",\"posts\":" + std::to_string(c.report_posts) +
                        ",\"failed_attempts\":" + std::to_string(c.report_attempts_failed) + ",\"dropped\":" +
                        std::to_string(c.reports_dropped) + ",\"waiting\":" +
-                       std::to_string(ctx_.due[0].size() + ctx_.due[1].size() + ctx_.due[2].size()) + "}";
+                       std::to_string(waiting) + "}";
     body += ",\"by_provider\":{";
     for (int p = 0; p < 2; ++p) {
       if (p) body += ",";

@@ -30,6 +30,7 @@ struct Counters {
   std::uint64_t refused = 0;
   std::uint64_t errors_injected = 0;
   std::uint64_t hung = 0;
+  std::uint64_t answers_lost = 0;  // sends processed, then closed without an answer (lose_answer)
   std::uint64_t slowed = 0;
   std::uint64_t auth_failures = 0;
   std::uint64_t messages = 0;
@@ -56,7 +57,8 @@ struct SimContext {
   std::unordered_set<std::string> kakao_blocked;
   std::unordered_map<std::string, std::int64_t> solapi_signatures;  // signature → expiry
   std::unordered_map<std::string, std::int64_t> nhn_idempotency;    // key → expiry
-  std::deque<DueReport> due[kStreams];
+  std::deque<DueReport> due[kStreams];        // planned results, not yet final
+  std::deque<std::uint32_t> outbox[kStreams];  // final results not yet handed to the webhook client
 
   std::int64_t now() const { return clock.now_ms(); }
   double uniform();                                  // [0, 1)

@@ -20,13 +20,14 @@ const char* to_string(FaultMode m) {
     case FaultMode::flap: return "flap";
     case FaultMode::accept_then_fail: return "accept_then_fail";
     case FaultMode::blackhole: return "blackhole";
+    case FaultMode::lose_answer: return "lose_answer";
   }
   return "ok";
 }
 
 std::optional<FaultMode> fault_mode_from(std::string_view t) {
   for (auto m : {FaultMode::ok, FaultMode::down, FaultMode::error, FaultMode::slow, FaultMode::timeout,
-                 FaultMode::flap, FaultMode::accept_then_fail, FaultMode::blackhole})
+                 FaultMode::flap, FaultMode::accept_then_fail, FaultMode::blackhole, FaultMode::lose_answer})
     if (t == to_string(m)) return m;
   return std::nullopt;
 }
@@ -48,7 +49,7 @@ Status FaultTable::set_from_json(std::string_view text, std::int64_t now_ms) {
   if (r.channel != "*" && r.channel != "alimtalk" && r.channel != "sms")
     return make_error("invalid_channel", "channel must be alimtalk, sms or *", "channel");
   auto mode = fault_mode_from(get_string(v, "mode").value_or(""));
-  if (!mode) return make_error("invalid_mode", "mode must be one of ok|down|error|slow|timeout|flap|accept_then_fail|blackhole", "mode");
+  if (!mode) return make_error("invalid_mode", "mode must be one of ok|down|error|slow|timeout|flap|accept_then_fail|blackhole|lose_answer", "mode");
   r.mode = *mode;
   if (const auto* f = find_field(v, "error_rate")) {
     if (!f->is_number()) return make_error("invalid_error_rate", "error_rate must be a number", "error_rate");
@@ -116,6 +117,7 @@ Decision FaultTable::decide(Provider p, Channel c, std::int64_t now_ms, const st
     case FaultMode::timeout: return {Effect::hang, 0};
     case FaultMode::accept_then_fail: return {Effect::accept_then_fail, 0};
     case FaultMode::blackhole: return {Effect::blackhole, 0};
+    case FaultMode::lose_answer: return uniform() < r->error_rate ? Decision{Effect::lose_answer, 0} : Decision{};
   }
   return {};
 }

@@ -17,7 +17,7 @@ enum class Channel { alimtalk, sms };
 const char* to_string(Provider p);
 const char* to_string(Channel c);
 
-enum class FaultMode { ok, down, error, slow, timeout, flap, accept_then_fail, blackhole };
+enum class FaultMode { ok, down, error, slow, timeout, flap, accept_then_fail, blackhole, lose_answer };
 const char* to_string(FaultMode m);
 std::optional<FaultMode> fault_mode_from(std::string_view text);
 
@@ -25,7 +25,7 @@ struct FaultRule {
   std::string provider = "*";  // solapi | nhn | *
   std::string channel = "*";   // alimtalk | sms | *
   FaultMode mode = FaultMode::ok;
-  double error_rate = 1.0;  // mode error: probability of a 5xx
+  double error_rate = 1.0;  // mode error: probability of a 5xx; mode lose_answer: of a send losing its answer
   int latency_ms = 0;       // mode slow
   int period_ms = 1000;     // mode flap: down for period_ms, then ok for period_ms, …
   std::int64_t set_at_ms = 0;
@@ -40,6 +40,7 @@ enum class Effect {
   hang,              // processed, never answered
   accept_then_fail,  // processed; every accepted message gets a failure report
   blackhole,         // processed; no report ever
+  lose_answer,       // a send: processed, then the connection closed without an answer
 };
 
 struct Decision {

@@ -23,4 +23,21 @@ std::string jarip_id_from_grouping_key(std::string_view key) {
 
 std::string nhn_query_date(long long ms) { return kst_datetime(ms) + ".0"; }
 
+// An end date covers the whole minute or second it names: a caller asking up to "10:05" (AlimTalk's
+// minute precision) means every message of 10:05, not only those of 10:05:00.000.
+static std::optional<std::int64_t> end_of(std::string_view text) {
+  auto t = parse_kst_datetime(text);
+  if (!t) return std::nullopt;
+  return *t + (text.size() == 16 ? 59'999 : 999);
+}
+
+std::optional<DateWindow> nhn_query_window(const std::multimap<std::string, std::string>& q) {
+  for (const char* kind : {"Request", "Create"}) {
+    auto first = parse_kst_datetime(query_get(q, std::string("start") + kind + "Date"));
+    auto last = end_of(query_get(q, std::string("end") + kind + "Date"));
+    if (first && last) return DateWindow{*first, *last};
+  }
+  return std::nullopt;
+}
+
 }  // namespace jarip::sim

@@ -4,6 +4,9 @@
 // the whole key is the dedup key).
 #pragma once
 
+#include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -19,5 +22,14 @@ std::string jarip_id_from_grouping_key(std::string_view key);
 
 // KST "yyyy-MM-dd HH:mm:ss.0", the form NHN's query APIs show.
 std::string nhn_query_date(long long ms);
+
+// The period a list query searches, both ends inclusive.
+struct DateWindow {
+  std::int64_t first_ms = 0;
+  std::int64_t last_ms = 0;
+};
+// startRequestDate/endRequestDate, else startCreateDate/endCreateDate (KST, "yyyy-MM-dd HH:mm[:ss]"; the
+// simulator keeps one time per message, so both pairs search it). nullopt when neither pair is complete.
+std::optional<DateWindow> nhn_query_window(const std::multimap<std::string, std::string>& query);
 
 }  // namespace jarip::sim

@@ -156,10 +156,8 @@ ProviderResult list(SimContext& ctx, const HttpIn& in, bool lms) {
   ProviderResult res;
   auto q = parse_query(in.query());
   const std::string request_id = query_get(q, "requestId");
-  auto start = parse_kst_datetime(query_get(q, "startRequestDate"));
-  auto end = parse_kst_datetime(query_get(q, "endRequestDate"));
-  if (!start || !end) start = parse_kst_datetime(query_get(q, "startCreateDate")), end = parse_kst_datetime(query_get(q, "endCreateDate"));
-  if (request_id.empty() && !(start && end)) {
+  const auto window = nhn_query_window(q);
+  if (request_id.empty() && !window) {
     res.out = nhn_error(200, -2011, "RequestId or start/endRequestDate or start/endCreateDate is required.");
     return res;
   }
@@ -179,7 +177,7 @@ ProviderResult list(SimContext& ctx, const HttpIn& in, bool lms) {
   auto match = [&](const MessageRecord& m) {
     if (m.provider != Provider::nhn || m.channel != Channel::sms || (m.kind == Kind::lms) != lms) return false;
     if (!request_id.empty() && m.provider_message_id != request_id) return false;
-    if (request_id.empty() && (m.received_ms < *start || m.received_ms > *end + 999)) return false;
+    if (request_id.empty() && (m.received_ms < window->first_ms || m.received_ms > window->last_ms)) return false;
     if (!group.empty() && m.recipient_grouping_key != group) return false;
     if (!no.empty() && m.to != no) return false;
     if (!sgroup.empty() && m.sender_grouping_key != sgroup) return false;

@@ -1,5 +1,6 @@
 #include "sim/simulator.hpp"
 
+#include <algorithm>
 #include <limits>
 
 #include "sim/nhn_alimtalk.hpp"
@@ -63,24 +64,35 @@ ProviderResult Simulator::dispatch(Endpoint e, const HttpIn& in, const ParsedBod
   return {};
 }
 
+// Among the rules a request meets, the worst decides. A lost answer ranks below a hang: both leave the
+// caller without an answer, but a hang also costs it its whole timeout.
 static int severity(Effect e) {
   switch (e) {
-    case Effect::refuse: return 5;
-    case Effect::error: return 4;
-    case Effect::hang: return 3;
+    case Effect::refuse: return 6;
+    case Effect::error: return 5;
+    case Effect::hang: return 4;
+    case Effect::lose_answer: return 3;
     case Effect::slow: return 2;
     default: return 0;
   }
 }
 
+// Only a send loses its answer (every POST on a provider port is one). Lookups stay answered: they are
+// how the caller settles the ambiguity, and losing their answer would change nothing at the provider.
+static Decision for_request(Decision d, const HttpIn& in) {
+  if (d.effect == Effect::lose_answer && in.method != "POST") return {};
+  return d;
+}
+
 Handled Simulator::handle(Endpoint e, const HttpIn& in) {
   ++ctx_.counters.requests;
+  finalize_due();  // a lookup must not depend on when the last tick ran
   const auto now = ctx_.now();
   ParsedBody body = in.method == "POST" ? parse_body(in.body) : std::nullopt;
   Decision worst;
   bool fail_at = false, fail_sms = false, hole_at = false, hole_sms = false;
   for (Channel c : channels_of(e, in, body)) {
-    Decision d = ctx_.faults.decide(provider_of(e), c, now, [this] { return ctx_.uniform(); });
+    Decision d = for_request(ctx_.faults.decide(provider_of(e), c, now, [this] { return ctx_.uniform(); }), in);
     if (severity(d.effect) > severity(worst.effect)) worst = d;
     if (d.effect == Effect::accept_then_fail) (c == Channel::alimtalk ? fail_at : fail_sms) = true;
     if (d.effect == Effect::blackhole) (c == Channel::alimtalk ? hole_at : hole_sms) = true;
@@ -121,6 +133,12 @@ Handled Simulator::handle(Endpoint e, const HttpIn& in) {
     h.how = Disposition::hang;
     return h;
   }
+  if (worst.effect == Effect::lose_answer) {
+    ++ctx_.counters.answers_lost;
+    req.disposition = "answer_lost";
+    h.how = Disposition::close;
+    return h;
+  }
   req.http_status = h.out.status;
   req.disposition = worst.effect == Effect::slow ? "slow" : "answered";
   if (worst.effect == Effect::slow) {
@@ -131,6 +149,7 @@ Handled Simulator::handle(Endpoint e, const HttpIn& in) {
 }
 
 ProviderResult Simulator::handle_without_faults(Endpoint e, const HttpIn& in) {
+  finalize_due();
   ParsedBody body = in.method == "POST" ? parse_body(in.body) : std::nullopt;
   RequestRecord rec;
   rec.received_ms = ctx_.now();
@@ -169,25 +188,35 @@ void Simulator::plan_reports(const std::vector<std::uint32_t>& messages, bool fa
   }
 }
 
-std::vector<std::uint32_t> Simulator::take_due(Stream s, std::size_t max) {
-  std::vector<std::uint32_t> out;
-  auto& q = ctx_.due[static_cast<int>(s)];
+void Simulator::finalize_due() {
   const auto now = ctx_.now();
-  while (!q.empty() && out.size() < max && q.front().due_ms <= now) {
-    auto i = q.front().message;
-    q.pop_front();
-    auto& m = ctx_.store.message(i);
-    m.status_code = m.final_code;
-    m.outcome = is_delivered_code(m.final_code) ? Outcome::delivered : Outcome::failed;
-    m.status_message = m.provider == Provider::solapi ? solapi_code::message_for(m.final_code.c_str())
-                                                      : nhn_result_code_name(m.channel, m.final_code);
-    m.final_ms = now;
-    out.push_back(i);
+  for (int s = 0; s < kStreams; ++s) {
+    auto& q = ctx_.due[s];
+    while (!q.empty() && q.front().due_ms <= now) {
+      auto& m = ctx_.store.message(q.front().message);
+      m.status_code = m.final_code;
+      m.outcome = is_delivered_code(m.final_code) ? Outcome::delivered : Outcome::failed;
+      m.status_message = m.provider == Provider::solapi ? solapi_code::message_for(m.final_code.c_str())
+                                                        : nhn_result_code_name(m.channel, m.final_code);
+      m.final_ms = q.front().due_ms;
+      ctx_.outbox[s].push_back(q.front().message);
+      q.pop_front();
+    }
   }
+}
+
+std::vector<std::uint32_t> Simulator::take_due(Stream s, std::size_t max) {
+  finalize_due();
+  auto& q = ctx_.outbox[static_cast<int>(s)];
+  const auto n = std::min(max, q.size());
+  std::vector<std::uint32_t> out(q.begin(), q.begin() + static_cast<std::ptrdiff_t>(n));
+  q.erase(q.begin(), q.begin() + static_cast<std::ptrdiff_t>(n));
   return out;
 }
 
 std::int64_t Simulator::next_due_ms(Stream s) const {
+  const auto& out = ctx_.outbox[static_cast<int>(s)];
+  if (!out.empty()) return ctx_.store.messages()[out.front()].final_ms;
   const auto& q = ctx_.due[static_cast<int>(s)];
   return q.empty() ? std::numeric_limits<std::int64_t>::max() : q.front().due_ms;
 }
@@ -218,6 +247,7 @@ bool Simulator::should_listen(Endpoint e) const {
 void Simulator::clear_records() {
   ctx_.store.clear();
   for (auto& q : ctx_.due) q.clear();
+  for (auto& q : ctx_.outbox) q.clear();
 }
 
 }  // namespace jarip::sim

@@ -38,7 +38,11 @@ class Simulator {
   // False while every channel the endpoint's port serves is down (listener must be closed).
   bool should_listen(Endpoint endpoint) const;
 
-  // Finalises and returns up to `max` reports whose time has come, oldest first.
+  // Makes every result whose time has come final. Status queries see a result from its due time on,
+  // however far the webhook posts lag behind (a slow or failing receiver must not freeze the lookups
+  // that a caller uses precisely when reports do not arrive).
+  void finalize_due();
+  // Up to `max` final results not yet handed to the webhook, oldest first.
   std::vector<std::uint32_t> take_due(Stream stream, std::size_t max);
   std::string report_body(Stream stream, const std::vector<std::uint32_t>& messages);
   std::int64_t next_due_ms(Stream stream) const;  // INT64_MAX when none

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include <map>
+#include <optional>
 #include <set>
 
 #include "sim/cp949.hpp"
@@ -329,14 +330,46 @@ ProviderResult send_many_detail(SimContext& ctx, const ParsedBody& body, std::ui
   return res;
 }
 
+// Message types the list accepts as `type` (the official SDK's messageTypeSchema).
+bool known_list_type(const std::string& t) {
+  static const char* const kTypes[] = {"SMS", "LMS", "MMS", "ATA", "CTA", "CTI", "NSA", "RCS_SMS", "RCS_LMS",
+                                       "RCS_MMS", "RCS_TPL", "RCS_ITPL", "RCS_LTPL", "FAX", "VOICE", "BMS_TEXT",
+                                       "BMS_IMAGE", "BMS_WIDE", "BMS_WIDE_ITEM_LIST", "BMS_CAROUSEL_FEED",
+                                       "BMS_PREMIUM_VIDEO", "BMS_COMMERCE", "BMS_CAROUSEL_COMMERCE", "BMS_FREE"};
+  for (const char* k : kTypes)
+    if (t == k) return true;
+  return false;
+}
+
+const char* list_type_of(Kind k) { return k == Kind::alimtalk ? "ATA" : k == Kind::sms ? "SMS" : "LMS"; }
+
+// A startDate/endDate: ISO 8601 with Z or an offset (what the SDK's formatISO writes), or a wall-clock
+// "yyyy-MM-dd[T| ]HH:mm[:ss]" read as KST. `end` widens a value without fraction to the end of the
+// second (or minute) it names, so "…:59Z" includes messages at …:59.500.
+std::optional<std::int64_t> list_date(const std::string& text, bool end) {
+  if (auto t = parse_iso8601_ms(text)) {
+    bool whole = text.size() > 19 && text[19] != '.';
+    return *t + (end && whole ? 999 : 0);
+  }
+  std::string local = text;
+  if (local.size() > 10 && local[10] == 'T') local[10] = ' ';
+  if (auto t = parse_kst_datetime(local)) return *t + (end ? (local.size() == 16 ? 59'999 : 999) : 0);
+  return std::nullopt;
+}
+
 ProviderResult message_list(SimContext& ctx, const HttpIn& in) {
   ProviderResult res;
+  auto invalid = [&](const std::string& message) {
+    res.out = error_out(400, "ValidationError", message);
+    return res;
+  };
   auto q = parse_query(in.query());
   std::set<std::string> ids;
   for (auto [it, end] = q.equal_range("messageId"); it != end; ++it) ids.insert(it->second);
   for (const char* key : {"messageIds", "messageIds[]", "messageIds[in]"})
     for (auto [it, end] = q.equal_range(key); it != end; ++it) ids.insert(it->second);
-  std::string group = query_get(q, "groupId"), to = query_get(q, "to"), status = query_get(q, "statusCode");
+  std::string group = query_get(q, "groupId"), to = query_get(q, "to"), from = query_get(q, "from"),
+              type = query_get(q, "type"), status = query_get(q, "statusCode");
   // Legacy criteria/cond/value form: criteria=messageId,statusCode&cond=eq,eq&value=M4V…,4000
   if (auto crit = query_get(q, "criteria"); !crit.empty()) {
     auto split = [](const std::string& s) {
@@ -355,43 +388,95 @@ ProviderResult message_list(SimContext& ctx, const HttpIn& in) {
       if (keys[i] == "messageId") ids.insert(values[i]);
       else if (keys[i] == "groupId") group = values[i];
       else if (keys[i] == "to") to = values[i];
+      else if (keys[i] == "from") from = values[i];
+      else if (keys[i] == "type") type = values[i];
       else if (keys[i] == "statusCode") status = values[i];
     }
   }
   long limit = 20;
   if (auto l = query_get(q, "limit"); !l.empty()) {
     try {
-      limit = std::stol(l);
+      std::size_t used = 0;
+      limit = std::stol(l, &used);
+      if (used != l.size()) limit = -1;
     } catch (...) {
       limit = -1;
     }
-    if (limit < 1 || limit > 500) {
-      res.out = error_out(400, "ValidationError", "limit 값이 올바르지 않습니다.");
-      return res;
-    }
+    if (limit < 1 || limit > 500) return invalid("limit 값이 올바르지 않습니다.");
   }
+  if (!type.empty() && !known_list_type(type)) return invalid("type 값이 올바르지 않습니다.");
+  // Date range on dateCreated (dateType CREATED, the default) or dateUpdated (UPDATED).
+  const std::string date_type = query_get(q, "dateType");
+  const std::string start_text = query_get(q, "startDate"), end_text = query_get(q, "endDate");
+  const bool has_start = q.count("startDate") > 0, has_end = q.count("endDate") > 0;
+  if (!date_type.empty() && date_type != "CREATED" && date_type != "UPDATED")
+    return invalid("dateType 값은 CREATED 또는 UPDATED 이어야 합니다.");
+  if (q.count("dateType") > 0 && !has_start && !has_end)
+    return invalid("dateType은 startDate 또는 endDate와 함께 사용해야 합니다.");
+  std::optional<std::int64_t> start_ms, end_ms;
+  if (has_start && !(start_ms = list_date(start_text, false))) return invalid("startDate 값이 올바른 날짜 형식이 아닙니다.");
+  if (has_end && !(end_ms = list_date(end_text, true))) return invalid("endDate 값이 올바른 날짜 형식이 아닙니다.");
+  const bool by_update = date_type == "UPDATED";
+  const std::string start_key = query_get(q, "startKey");
+  if (!to.empty()) to = normalize_kr_number(to).value_or(to);
+  if (!from.empty()) from = normalize_kr_number(from).value_or(from);
+
   const auto& store = ctx.store;
-  std::vector<const MessageRecord*> found;
   auto matches = [&](const MessageRecord& m) {
     if (m.provider != Provider::solapi) return false;
     if (!group.empty() && store.requests()[m.request_index].provider_request_id != group) return false;
     if (!to.empty() && m.to != to) return false;
+    if (!from.empty() && m.from != from) return false;
+    if (!type.empty() && type != list_type_of(m.kind)) return false;
     if (!status.empty() && m.status_code != status) return false;
+    if (start_ms || end_ms) {
+      const bool final = m.outcome == Outcome::delivered || m.outcome == Outcome::failed;
+      const std::int64_t at = by_update && final ? m.final_ms : m.received_ms;
+      if ((start_ms && at < *start_ms) || (end_ms && at > *end_ms)) return false;
+    }
+    return true;
+  };
+  // Pages run newest first (messageId order, as Solapi's ids start with their time); a page starts at
+  // the message named by startKey (the previous page's nextKey) and nextKey names the first one left.
+  std::vector<const MessageRecord*> page;
+  std::string next_key;
+  bool started = start_key.empty();
+  auto take = [&](const MessageRecord* m) {
+    if (!m || !matches(*m)) return true;
+    if (!started) {
+      if (m->provider_message_id != start_key) return true;
+      started = true;
+    }
+    if (static_cast<long>(page.size()) == limit) {
+      next_key = m->provider_message_id;
+      return false;
+    }
+    page.push_back(m);
     return true;
   };
   if (!ids.empty()) {
-    for (const auto& id : ids)
-      if (const auto* m = store.find(id); m && matches(*m)) found.push_back(m);
+    for (auto it = ids.rbegin(); it != ids.rend(); ++it)
+      if (!take(store.find(*it))) break;
+  } else if (!to.empty()) {
+    const auto& mine = store.find_solapi_to(to);
+    for (auto it = mine.rbegin(); it != mine.rend(); ++it)
+      if (!take(&store.messages()[*it])) break;
   } else {
     const auto& all = store.messages();
-    for (auto it = all.rbegin(); it != all.rend() && static_cast<long>(found.size()) < limit; ++it)
-      if (matches(*it)) found.push_back(&*it);
+    for (auto it = all.rbegin(); it != all.rend(); ++it)
+      if (!take(&*it)) break;
   }
-  std::string out = "{\"startKey\":null,\"nextKey\":null,\"limit\":" + std::to_string(limit) + ",\"messageList\":{";
-  long written = 0;
-  for (const auto* m : found) {
-    if (written >= limit) break;
-    if (written++ > 0) out += ",";
+  std::string out = "{\"startKey\":";
+  if (start_key.empty()) out += "null";
+  else append_json_string(out, start_key);
+  out += ",\"nextKey\":";
+  if (next_key.empty()) out += "null";
+  else append_json_string(out, next_key);
+  out += ",\"limit\":" + std::to_string(limit) + ",\"messageList\":{";
+  bool first = true;
+  for (const auto* m : page) {
+    if (!first) out += ",";
+    first = false;
     append_json_string(out, m->provider_message_id);
     out += ":";
     out += solapi_message_json(*m, store.requests()[m->request_index], ctx.config.solapi.pf_id);

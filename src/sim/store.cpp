@@ -50,6 +50,7 @@ std::uint32_t Store::add_message(MessageRecord m) {
     by_key_[key] = idx;
     if (m.provider == Provider::nhn) by_request_[m.provider_message_id].push_back(idx);
   }
+  if (m.provider == Provider::solapi) solapi_by_to_[m.to].push_back(idx);
   messages_.push_back(std::move(m));
   return idx;
 }
@@ -64,11 +65,18 @@ std::vector<std::uint32_t> Store::find_request(const std::string& id) const {
   return it == by_request_.end() ? std::vector<std::uint32_t>{} : it->second;
 }
 
+const std::vector<std::uint32_t>& Store::find_solapi_to(const std::string& to) const {
+  static const std::vector<std::uint32_t> kNone;
+  auto it = solapi_by_to_.find(to);
+  return it == solapi_by_to_.end() ? kNone : it->second;
+}
+
 void Store::clear() {
   requests_.clear();
   messages_.clear();
   by_key_.clear();
   by_request_.clear();
+  solapi_by_to_.clear();
 }
 
 }  // namespace jarip::sim

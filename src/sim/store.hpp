@@ -34,8 +34,8 @@ struct RequestRecord {
   std::string target;
   std::string body;         // emptied for all but the most recent kKeepBodies requests
   std::size_t body_size = 0;
-  int http_status = 0;      // 0: no answer (refused, closed, hung)
-  std::string disposition;  // answered | slow | refused | error | hang
+  int http_status = 0;      // 0: no answer (refused, closed, hung, answer lost)
+  std::string disposition;  // answered | slow | refused | error | hang | answer_lost
   std::uint32_t first_message = 0;
   std::uint32_t message_count = 0;
   std::string provider_request_id;  // Solapi groupId, NHN requestId
@@ -82,6 +82,8 @@ class Store {
   // Solapi messageId, or NHN "requestId#seq".
   const MessageRecord* find(const std::string& key) const;
   std::vector<std::uint32_t> find_request(const std::string& provider_request_id) const;
+  // Solapi messages to `to` (as recorded: digits), oldest first.
+  const std::vector<std::uint32_t>& find_solapi_to(const std::string& to) const;
   void clear();
 
  private:
@@ -89,6 +91,7 @@ class Store {
   std::vector<MessageRecord> messages_;
   std::unordered_map<std::string, std::uint32_t> by_key_;
   std::unordered_map<std::string, std::vector<std::uint32_t>> by_request_;
+  std::unordered_map<std::string, std::vector<std::uint32_t>> solapi_by_to_;
 };
 
 }  // namespace jarip::sim

@@ -1,5 +1,8 @@
 #include "channels/solapi/solapi_adapter.hpp"
 
+#include <algorithm>
+#include <optional>
+
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
@@ -31,6 +34,16 @@ constexpr std::size_t kDefaultBatch = 100;
 constexpr std::size_t kMaxCustomFieldValue = 100;  // Solapi code 1032: values up to 100 characters
 constexpr std::string_view kMessageIdField = "jarip_message_id";
 constexpr std::string_view kDedupKeyField = "jarip_dedup_key";
+// Search by recipient (the send's answer was lost, so there is no messageId): Solapi accepts a request
+// whose signature date is up to 15 minutes off its own clock, so the message's dateCreated (Solapi's
+// clock) may lie that far either side of attempted_at_ms (ours); one more minute covers the request's
+// own time in flight.
+constexpr TimeMs kSearchBeforeMs = 16 * 60 * 1000;
+constexpr TimeMs kSearchAfterMs = 16 * 60 * 1000;
+// Messages per list page. Solapi documents no maximum (default 20); 500 is the most jarip-sim accepts.
+// One recipient rarely gets more than a handful of one type in half an hour; a fuller page is read as
+// "cannot rule it out", never as "not found".
+constexpr std::size_t kSearchLimit = 500;
 
 struct Config {
   std::string name;
@@ -74,6 +87,7 @@ struct Entry {
   std::string jarip_message_id;
   std::string jarip_dedup_key;
   std::string message_id;
+  std::string type;  // SMS, LMS, ATA, … (stored messages; absent in send answers)
   std::string status_code;
   std::string status_message;
 };
@@ -85,6 +99,7 @@ Entry read_entry(const json::object& o) {
     e.jarip_dedup_key = wire::member_text(*cf, kDedupKeyField).value_or("");
   }
   e.message_id = wire::member_text(o, "messageId").value_or(wire::member_text(o, "_id").value_or(""));
+  e.type = wire::member_text(o, "type").value_or("");
   e.status_code = wire::member_text(o, "statusCode").value_or("");
   e.status_message = wire::member_text(o, "statusMessage").value_or(wire::member_text(o, "reason").value_or(""));
   return e;
@@ -340,15 +355,26 @@ class SolapiAdapter final : public ProviderAdapter {
 
   std::optional<OutboundRequest> build_status_query(const StatusQuery& query,
                                                     const RequestContext& context) const override {
-    // Solapi's list API cannot search by our custom fields, and StatusQuery carries no recipient: without
-    // Solapi's message id there is nothing precise to ask, and a vague search could wrongly say
-    // "not found" (which would license a duplicate).
-    if (query.provider_message_id.empty()) return std::nullopt;
     auto salt = salt_from(context);
     if (!salt) return std::nullopt;
     OutboundRequest request;
     request.method = "GET";
-    request.url = config_.base_url + "/messages/v4/list?messageId=" + wire::percent_encode(query.provider_message_id);
+    if (!query.provider_message_id.empty()) {
+      request.url = config_.base_url + "/messages/v4/list?messageId=" + wire::percent_encode(query.provider_message_id);
+    } else {
+      // The send's answer was lost: search the recipient's messages of this type around the attempt
+      // (parameter names as the official SDK's getMessages sends them) and pick ours by customFields.
+      // Without a recipient, or without a key of ours to recognise the message by, there is nothing
+      // precise to ask, and a vague search could wrongly say "not found" (licensing a duplicate).
+      std::string to = wire::normalize_phone(query.to);
+      if (to.empty() || to.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+      if (query.dedup_key.empty() && query.message_id.empty()) return std::nullopt;
+      TimeMs at = query.attempted_at_ms > 0 ? query.attempted_at_ms : context.now_ms;
+      request.url = config_.base_url + "/messages/v4/list?limit=" + std::to_string(kSearchLimit) +
+                    "&dateType=CREATED&to=" + wire::percent_encode(to) + "&type=" + std::string(message_type(query.kind)) +
+                    "&startDate=" + wire::percent_encode(wire::format_iso8601_utc(at - kSearchBeforeMs)) +
+                    "&endDate=" + wire::percent_encode(wire::format_iso8601_utc(at + kSearchAfterMs));
+    }
     request.headers.push_back({"Authorization", sign(context.now_ms, *salt)});
     return request;
   }
@@ -364,21 +390,10 @@ class SolapiAdapter final : public ProviderAdapter {
     if (root->if_contains("messageList") == nullptr) {
       return make_error("provider_bad_answer", "Solapi list answer has no messageList");
     }
-    for (const Entry& e : read_entries(*root, "messageList")) {
-      if (e.message_id != query.provider_message_id) continue;
-      StatusResult s;
-      s.provider_message_id = e.message_id;
-      if (e.status_code.empty()) {
-        s.answer = StatusAnswer::pending;
-        return s;
-      }
-      CodeInfo info = describe_status_code(e.status_code);
-      s.answer = wire::to_status_answer(info.verdict);
-      if (s.answer == StatusAnswer::failed) {
-        s.error_code = e.status_code;
-        s.error_text = e.status_message.empty() ? std::string(info.meaning) : e.status_message;
-      }
-      return s;
+    std::vector<Entry> entries = read_entries(*root, "messageList");
+    if (query.provider_message_id.empty()) return search_result(query, *root, entries);
+    for (const Entry& e : entries) {
+      if (e.message_id == query.provider_message_id) return status_of(e);
     }
     StatusResult s;
     s.answer = StatusAnswer::not_found;
@@ -387,6 +402,73 @@ class SolapiAdapter final : public ProviderAdapter {
   }
 
  private:
+  static StatusResult status_of(const Entry& e) {
+    StatusResult s;
+    s.provider_message_id = e.message_id;
+    if (e.status_code.empty()) {
+      s.answer = StatusAnswer::pending;
+      return s;
+    }
+    CodeInfo info = describe_status_code(e.status_code);
+    s.answer = wire::to_status_answer(info.verdict);
+    if (s.answer == StatusAnswer::failed) {
+      s.error_code = e.status_code;
+      s.error_text = e.status_message.empty() ? std::string(info.meaning) : e.status_message;
+    }
+    return s;
+  }
+
+  // Whether a listed message is this attempt: by our dedup key when both sides carry one, else by our
+  // message id and the send kind. Never by recipient alone: the search lists every message to `to`.
+  static bool is_this_attempt(const StatusQuery& query, const Entry& e) {
+    if (!query.dedup_key.empty() && !e.jarip_dedup_key.empty()) return e.jarip_dedup_key == query.dedup_key;
+    if (query.message_id.empty() || e.jarip_message_id != query.message_id) return false;
+    // The request already asked for this type; an entry that names another one is not ours.
+    return e.type.empty() || wire::ascii_lower(e.type) == wire::ascii_lower(message_type(query.kind));
+  }
+
+  // True when the answer may not hold every message the search matched: a next page is announced
+  // (nextKey; answers from before nextKey existed carried the next page's key as startKey), or the
+  // page is full.
+  static bool more_pages(const json::object& root, std::size_t listed) {
+    if (auto next = wire::member_text(root, "nextKey"); next && !next->empty()) return true;
+    if (root.if_contains("nextKey") == nullptr) {
+      if (auto start = wire::member_text(root, "startKey"); start && !start->empty()) return true;
+    }
+    std::size_t page = kSearchLimit;
+    if (auto limit = wire::member_text(root, "limit")) {
+      try {
+        page = std::min<std::size_t>(page, static_cast<std::size_t>(std::stoul(*limit)));
+      } catch (...) {
+      }
+    }
+    return listed >= page;
+  }
+
+  // The answer to a search by recipient: the best of the entries that are this attempt (a resent step
+  // leaves several): delivered, else pending, else failed; none → not_found, unless the answer holds
+  // only part of what matched, when "not found" (or "failed") cannot be told and is an error instead.
+  static Result<StatusResult> search_result(const StatusQuery& query, const json::object& root,
+                                            const std::vector<Entry>& entries) {
+    auto rank = [](StatusAnswer a) { return a == StatusAnswer::delivered ? 3 : a == StatusAnswer::pending ? 2 : 1; };
+    std::optional<StatusResult> best;
+    for (const Entry& e : entries) {
+      if (!is_this_attempt(query, e)) continue;
+      StatusResult s = status_of(e);
+      if (!best || rank(s.answer) > rank(best->answer)) best = s;
+    }
+    if (best && best->answer != StatusAnswer::failed) return *best;
+    if (more_pages(root, entries.size())) {
+      return make_error("provider_bad_answer",
+                        "too many messages to rule this one out: Solapi's list of " + std::to_string(entries.size()) +
+                            " messages to the recipient has more pages");
+    }
+    if (best) return *best;
+    StatusResult s;
+    s.answer = StatusAnswer::not_found;
+    return s;
+  }
+
   std::string sign(TimeMs now_ms, const std::string& salt) const {
     return authorization_header(config_.api_key, config_.api_secret, wire::format_iso8601_utc(now_ms), salt);
   }

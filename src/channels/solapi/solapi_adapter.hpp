@@ -1,6 +1,7 @@
 // Solapi (messages API v4) adapter: SMS, LMS and AlimTalk (ATA) through POST /messages/v4/send-many/detail,
 // delivery reports from Solapi's webhook (a JSON array of message objects, authenticated by a per-provider
-// token in the callback URL), status queries through GET /messages/v4/list?messageId=….
+// token in the callback URL), status queries through GET /messages/v4/list: by messageId when the send's
+// answer gave one, else by recipient, type and a date window, picking this attempt by its customFields.
 //
 // Settings ([providers.NAME] with type = "solapi"):
 //   api_key, api_secret   HMAC-SHA256 credentials                         (required)

@@ -47,6 +47,10 @@ TEST_P(GoldenVectors, AdapterBuildsTheGoldenRequests) {
       StatusQuery query;
       query.kind = kind_from(str(*q, "kind"));
       query.provider_message_id = str(*q, "provider_message_id");
+      query.message_id = str(*q, "message_id");
+      query.dedup_key = str(*q, "dedup_key");
+      query.to = str(*q, "to");
+      query.attempted_at_ms = time_from(str(*q, "attempted_at"));
       request = adapter->build_status_query(query, context);
     } else {
       SendKind kind = kind_from(str(*input, "kind"));
@@ -170,6 +174,8 @@ TEST_P(GoldenVectors, AdapterReadsTheGoldenStatusAnswers) {
     query.kind = kind_from(str(q, "kind"));
     query.provider_message_id = str(q, "provider_message_id");
     query.dedup_key = str(q, "dedup_key");
+    query.message_id = str(q, "message_id");
+    query.to = str(q, "to");
     query.attempted_at_ms = time_from(str(q, "attempted_at"));
     // The lookup this answer belongs to must be one the adapter can ask.
     EXPECT_TRUE(adapter->build_status_query(query, context_at()).has_value());

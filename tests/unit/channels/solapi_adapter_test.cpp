@@ -238,17 +238,158 @@ TEST(SolapiAdapter, GarbageSendAnswersNeverThrow) {
   }
 }
 
-TEST(SolapiAdapter, StatusQueryNeedsSolapisMessageId) {
+TEST(SolapiAdapter, StatusQueryByMessageIdWhenTheSendAnswerGaveOne) {
   auto adapter = make_or_die(solapi_settings());
   StatusQuery query;
   query.dedup_key = "m1:0";
-  EXPECT_FALSE(adapter->build_status_query(query, context_at()).has_value());
+  query.to = "01012345678";
   query.provider_message_id = "M4V2018 0307/x";
   auto request = adapter->build_status_query(query, context_at());
   ASSERT_TRUE(request);
   EXPECT_EQ(request->method, "GET");
   EXPECT_EQ(request->url, std::string(kGoldenBase) + "/messages/v4/list?messageId=M4V2018%200307%2Fx");
   EXPECT_TRUE(wire::find_header(request->headers, "Authorization").has_value());
+}
+
+TEST(SolapiAdapter, StatusQueryWithoutMessageIdSearchesTheRecipient) {
+  auto adapter = make_or_die(solapi_settings());
+  StatusQuery query;
+  query.kind = SendKind::sms;
+  query.message_id = "m1";
+  query.dedup_key = "m1:0";
+  query.attempted_at_ms = time_from("2024-05-01T01:00:00.400Z");
+  EXPECT_FALSE(adapter->build_status_query(query, context_at()).has_value());  // no recipient: nothing to ask
+  query.to = "010-1234-5678";
+  auto request = adapter->build_status_query(query, context_at());
+  ASSERT_TRUE(request);
+  EXPECT_EQ(request->method, "GET");
+  EXPECT_EQ(request->url, std::string(kGoldenBase) +
+                              "/messages/v4/list?limit=500&dateType=CREATED&to=01012345678&type=SMS"
+                              "&startDate=2024-05-01T00%3A44%3A00Z&endDate=2024-05-01T01%3A16%3A00Z");
+  EXPECT_TRUE(wire::find_header(request->headers, "Authorization").has_value());
+  EXPECT_TRUE(request->body.empty());
+  for (auto [kind, type] : {std::pair{SendKind::lms, "type=LMS&"}, std::pair{SendKind::alimtalk, "type=ATA&"}}) {
+    query.kind = kind;
+    request = adapter->build_status_query(query, context_at());
+    ASSERT_TRUE(request);
+    EXPECT_NE(request->url.find(type), std::string::npos) << request->url;
+  }
+  query.to = "+82 10-1234-5678";
+  request = adapter->build_status_query(query, context_at());
+  ASSERT_TRUE(request);
+  EXPECT_NE(request->url.find("&to=01012345678&"), std::string::npos) << request->url;
+  // Without an attempt time the window is around the context's clock.
+  query.attempted_at_ms = 0;
+  request = adapter->build_status_query(query, context_at(time_from("2024-05-01T01:00:00Z")));
+  ASSERT_TRUE(request);
+  EXPECT_NE(request->url.find("startDate=2024-05-01T00%3A44%3A00Z"), std::string::npos) << request->url;
+  // Nothing of ours to recognise the message by, or a recipient that is not a number: nothing to ask.
+  StatusQuery keyless = query;
+  keyless.message_id.clear();
+  keyless.dedup_key.clear();
+  EXPECT_FALSE(adapter->build_status_query(keyless, context_at()).has_value());
+  StatusQuery odd = query;
+  odd.to = "not a number";
+  EXPECT_FALSE(adapter->build_status_query(odd, context_at()).has_value());
+}
+
+// A list answer holding `entries` (messageId → {customFields, type, statusCode}) and the paging fields.
+std::string list_answer(const std::string& entries, const std::string& paging = R"("startKey":null,"nextKey":null)") {
+  return "{" + paging + R"(,"limit":500,"messageList":{)" + entries + "}}";
+}
+
+std::string entry(const std::string& id, const std::string& custom_fields, const std::string& type,
+                  const std::string& code) {
+  return "\"" + id + R"(":{"messageId":")" + id + R"(","to":"01012345678","type":")" + type + R"(","statusCode":")" +
+         code + R"(","customFields":)" + custom_fields + "}";
+}
+
+TEST(SolapiAdapter, SearchMatchesOnlyThisAttemptNeverTheRecipientAlone) {
+  auto adapter = make_or_die(solapi_settings());
+  StatusQuery query;
+  query.kind = SendKind::lms;
+  query.message_id = "m1";
+  query.dedup_key = "m1:1";
+  query.to = "01012345678";
+  query.attempted_at_ms = time_from("2024-05-01T01:00:00Z");
+  auto answer = [&](const std::string& body) { return adapter->parse_status(query, InboundResponse{200, body}); };
+  const std::string ours = R"({"jarip_message_id":"m1","jarip_dedup_key":"m1:1"})";
+
+  struct Row {
+    std::string entries;
+    const char* expect;
+    const char* provider_id;
+  };
+  const Row rows[] = {
+      {"", "not_found", ""},
+      // Same recipient, no customFields; another message; this message's earlier step (same kind): none is it.
+      {entry("A", "{}", "LMS", "4000") + "," + entry("B", R"({"jarip_message_id":"m2","jarip_dedup_key":"m2:1"})", "LMS", "4000") +
+           "," + entry("C", R"({"jarip_message_id":"m1","jarip_dedup_key":"m1:0"})", "LMS", "4000"),
+       "not_found", ""},
+      {entry("A", "{}", "LMS", "4000") + "," + entry("D", ours, "LMS", "2000"), "pending", "D"},
+      {entry("D", ours, "LMS", "3000"), "pending", "D"},
+      {entry("D", ours, "LMS", "4000"), "delivered", "D"},
+      {entry("D", ours, "LMS", "3043"), "failed", "D"},
+      // A resent step: delivered beats pending beats failed, whatever the order.
+      {entry("D", ours, "LMS", "3043") + "," + entry("E", ours, "LMS", "2000"), "pending", "E"},
+      {entry("E", ours, "LMS", "4000") + "," + entry("D", ours, "LMS", "2000") + "," + entry("F", ours, "LMS", "3043"),
+       "delivered", "E"},
+      // No dedup key in customFields: our message id and the kind decide.
+      {entry("G", R"({"jarip_message_id":"m1"})", "SMS", "4000"), "not_found", ""},
+      {entry("G", R"({"jarip_message_id":"m1"})", "SMS", "4000") + "," + entry("H", R"({"jarip_message_id":"m1"})", "LMS", "2000"),
+       "pending", "H"},
+      {entry("H", R"({"jarip_message_id":"m2"})", "LMS", "2000"), "not_found", ""},
+  };
+  for (const auto& row : rows) {
+    auto r = answer(list_answer(row.entries));
+    ASSERT_TRUE(r.ok()) << row.entries << ": " << r.error().message;
+    EXPECT_EQ(to_string(r->answer), row.expect) << row.entries;
+    EXPECT_EQ(r->provider_message_id, row.provider_id) << row.entries;
+  }
+  // The list as an array (send answers use one) reads the same.
+  auto r = answer(R"({"nextKey":null,"messageList":[{"messageId":"D","type":"LMS","statusCode":"4000","customFields":)" + ours + "}]}");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->answer, StatusAnswer::delivered);
+}
+
+TEST(SolapiAdapter, SearchWithMorePagesNeverSaysNotFound) {
+  auto adapter = make_or_die(solapi_settings());
+  StatusQuery query;
+  query.kind = SendKind::sms;
+  query.message_id = "m1";
+  query.dedup_key = "m1:0";
+  query.to = "01012345678";
+  auto answer = [&](const std::string& body) { return adapter->parse_status(query, InboundResponse{200, body}); };
+  const std::string ours = R"({"jarip_message_id":"m1","jarip_dedup_key":"m1:0"})";
+  const std::string other = entry("A", R"({"jarip_message_id":"m2","jarip_dedup_key":"m2:0"})", "SMS", "4000");
+  const std::string more = R"("startKey":null,"nextKey":"M4V20240501095959ZZZZZZZZZZZZZZZ")";
+
+  for (const std::string& body :
+       {list_answer(other, more),                                                     // nextKey: another page
+        list_answer(other + "," + entry("D", ours, "SMS", "3043"), more),             // failed here, maybe sent again there
+        list_answer(other, R"("startKey":"M4V20240501095959ZZZZZZZZZZZZZZZ")"),       // older answers: startKey only
+        R"({"startKey":null,"nextKey":null,"limit":1,"messageList":{)" + other + "}}"}) {  // a full page
+    auto r = answer(body);
+    ASSERT_FALSE(r.ok()) << body << " answered " << to_string(r->answer);
+    EXPECT_EQ(r.error().code, "provider_bad_answer");
+    EXPECT_NE(r.error().message.find("too many messages"), std::string::npos) << r.error().message;
+  }
+  // What is found on the page stands: another page cannot make a delivered or pending message unsent.
+  auto delivered = answer(list_answer(other + "," + entry("D", ours, "SMS", "4000"), more));
+  ASSERT_TRUE(delivered.ok());
+  EXPECT_EQ(delivered->answer, StatusAnswer::delivered);
+  auto pending = answer(list_answer(entry("D", ours, "SMS", "2000"), more));
+  ASSERT_TRUE(pending.ok());
+  EXPECT_EQ(pending->answer, StatusAnswer::pending);
+  // The last page (nextKey null, even with a startKey echoed back) is read as complete.
+  auto last = answer(list_answer(other, R"("startKey":"M4V20240501100000AAAAAAAAAAAAAAA","nextKey":null)"));
+  ASSERT_TRUE(last.ok()) << last.error().message;
+  EXPECT_EQ(last->answer, StatusAnswer::not_found);
+  // The by-messageId lookup is unchanged: one id, no paging question.
+  query.provider_message_id = "A";
+  auto by_id = answer(list_answer(other, more));
+  ASSERT_TRUE(by_id.ok());
+  EXPECT_EQ(by_id->answer, StatusAnswer::delivered);
 }
 
 }  // namespace

@@ -40,4 +40,24 @@ inline HttpIn nhn_post(const SimConfig& cfg, const std::string& path, const std:
   return in;
 }
 
+inline HttpIn solapi_get(const SimConfig& cfg, std::int64_t now_ms, const std::string& target) {
+  HttpIn in = solapi_send(cfg, now_ms, "");
+  in.method = "GET";
+  in.target = target;
+  return in;
+}
+
+inline HttpIn nhn_get(const SimConfig& cfg, const std::string& target) {
+  HttpIn in;
+  in.method = "GET";
+  in.target = target;
+  in.headers = {{"X-Secret-Key", cfg.nhn.secret_key}};
+  return in;
+}
+
+inline std::string nhn_alimtalk_path(const SimConfig& cfg) { return "/alimtalk/v2.3/appkeys/" + cfg.nhn.alimtalk_appkey + "/messages"; }
+inline std::string nhn_sms_path(const SimConfig& cfg, bool lms = false) {
+  return "/sms/v3.0/appKeys/" + cfg.nhn.sms_appkey + (lms ? "/sender/mms" : "/sender/sms");
+}
+
 }  // namespace jarip::sim::test
