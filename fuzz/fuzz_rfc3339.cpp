@@ -1,4 +1,4 @@
-// libFuzzer target for notify::parse_rfc3339 ("send_at" of POST /v1/messages).
+// libFuzzer target for text::parse_rfc3339 ("send_at" of POST /v1/messages).
 // Build: cmake -DJARIP_FUZZ=ON with clang (scripts/fuzz.sh).
 // Each input is used twice:
 //  1. as the text itself: the parser must not crash or hit undefined behaviour, and it must accept the
@@ -18,7 +18,7 @@
 #include <string>
 #include <string_view>
 
-#include "notify/compose.hpp"
+#include "text/kst.hpp"
 #include "fuzz_support.hpp"
 
 namespace {
@@ -102,7 +102,7 @@ struct Bits {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // 1. The text itself.
   const std::string text(reinterpret_cast<const char*>(data), size);
-  const auto parsed = jarip::notify::parse_rfc3339(text);
+  const auto parsed = jarip::text::parse_rfc3339(text);
   const auto expected = strict_reference(text);
   if (expected) check(parsed && *parsed == *expected);
   check(parsed.has_value() == expected.has_value());
@@ -140,7 +140,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       offset_min = (oh * 60 + om) * (negative ? -1 : 1);
     }
   }
-  const auto round_trip = jarip::notify::parse_rfc3339(built);
+  const auto round_trip = jarip::text::parse_rfc3339(built);
   check(round_trip.has_value());
   check(*round_trip == reference_ms(y, mo, d, h, mi, s, frac_ms, offset_min));
   check(strict_reference(built) == round_trip);

@@ -233,13 +233,6 @@ std::map<std::string, std::string> current_environment() {
   return env;
 }
 
-#define JARIP_TRY_ASSIGN(target, expr)       \
-  do {                                        \
-    auto _r = (expr);                         \
-    if (!_r) return _r.error();               \
-    target = *_r;                             \
-  } while (0)
-
 Result<ServerConfig> server_config(const Config& c) {
   ServerConfig s;
   s.http.host = c.get("server.host", "127.0.0.1");

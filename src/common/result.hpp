@@ -60,3 +60,12 @@ class [[nodiscard]] Status {
 };
 
 }  // namespace jarip
+
+// In a function returning Result<…> or Status: target = the value of a Result expression, or return
+// its error.
+#define JARIP_TRY_ASSIGN(target, expr) \
+  do {                                 \
+    auto _jarip_r = (expr);            \
+    if (!_jarip_r) return _jarip_r.error(); \
+    target = std::move(*_jarip_r);     \
+  } while (0)

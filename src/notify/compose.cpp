@@ -25,62 +25,6 @@ std::string new_message_id(TimeMs now_ms) {
 
 std::string dedup_key(const std::string& message_id, int step) { return message_id + "." + std::to_string(step); }
 
-std::optional<TimeMs> parse_rfc3339(const std::string& s) {
-  // Strictly "YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)": a lenient parser would turn a typo such as
-  // 2026-02-31 into some other day instead of an error.
-  auto digits = [&](std::size_t pos, std::size_t n, int& out) {
-    if (pos + n > s.size()) return false;
-    out = 0;
-    for (std::size_t i = pos; i < pos + n; ++i) {
-      if (s[i] < '0' || s[i] > '9') return false;
-      out = out * 10 + (s[i] - '0');
-    }
-    return true;
-  };
-  int y, mo, d, h, mi, sec;
-  if (!digits(0, 4, y) || s.size() < 20 || s[4] != '-' || !digits(5, 2, mo) || s[7] != '-' || !digits(8, 2, d) ||
-      (s[10] != 'T' && s[10] != 't') || !digits(11, 2, h) || s[13] != ':' || !digits(14, 2, mi) || s[16] != ':' ||
-      !digits(17, 2, sec)) {
-    return std::nullopt;
-  }
-  static const int days_in_month[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  if (mo < 1 || mo > 12 || d < 1 || d > days_in_month[mo - 1] + (mo == 2 && leap ? 1 : 0) || h > 23 || mi > 59 ||
-      sec > 59) {
-    return std::nullopt;
-  }
-  std::size_t pos = 19;
-  TimeMs frac_ms = 0;
-  if (pos < s.size() && s[pos] == '.') {
-    ++pos;
-    int n = 0;
-    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
-      if (n < 3) frac_ms = frac_ms * 10 + (s[pos] - '0');
-      ++n;
-      ++pos;
-    }
-    if (n == 0 || n > 9) return std::nullopt;
-    for (; n < 3; ++n) frac_ms *= 10;
-  }
-  TimeMs offset_min = 0;
-  if (pos + 1 == s.size() && (s[pos] == 'Z' || s[pos] == 'z')) {
-    offset_min = 0;
-  } else if (pos + 6 == s.size() && (s[pos] == '+' || s[pos] == '-') && s[pos + 3] == ':') {
-    int oh, om;
-    if (!digits(pos + 1, 2, oh) || !digits(pos + 4, 2, om) || oh > 23 || om > 59) return std::nullopt;
-    offset_min = (oh * 60 + om) * (s[pos] == '-' ? -1 : 1);
-  } else {
-    return std::nullopt;
-  }
-  // Days from civil (Howard Hinnant's algorithm).
-  int yy = y - (mo <= 2);
-  const int era = (yy >= 0 ? yy : yy - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(yy - era * 400);
-  const unsigned doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  const long long days = era * 146097LL + static_cast<long long>(doe) - 719468;
-  return ((days * 86400 + h * 3600 + mi * 60 + sec) - offset_min * 60) * 1000 + frac_ms;
-}
 
 Result<std::vector<std::string>> resolve_chain(const std::vector<std::string>& requested,
                                                const DeliveryOptions& options, const ProviderLookup& find_provider,

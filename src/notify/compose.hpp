@@ -13,6 +13,7 @@
 #include "notify/options.hpp"
 #include "notify/templates.hpp"
 #include "store/records.hpp"
+#include "text/kst.hpp"
 
 namespace jarip::notify {
 
@@ -39,7 +40,6 @@ std::string new_message_id(TimeMs now_ms);
 // The deduplication key sent to a provider: one per (message, chain step), never per attempt.
 std::string dedup_key(const std::string& message_id, int step);
 
-// Parses "2026-11-25T10:00:00+09:00" (RFC 3339); nullopt when malformed.
-std::optional<TimeMs> parse_rfc3339(const std::string& text);
+using text::parse_rfc3339;  // "send_at"
 
 }  // namespace jarip::notify

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "common/clock.hpp"
@@ -31,5 +32,9 @@ TimeMs kst_ms_of_day(TimeMs time);
 // ISO 8601 with the offset, to the second (milliseconds dropped, not rounded):
 // 0 → "1970-01-01T09:00:00+09:00".
 std::string format_kst(TimeMs time);
+
+// Parses "2026-11-25T10:00:00+09:00" (RFC 3339, any offset or Z, optional fraction) strictly: a
+// day that does not exist or any stray character is nullopt, never some other time.
+std::optional<TimeMs> parse_rfc3339(const std::string& text);
 
 }  // namespace jarip::text
