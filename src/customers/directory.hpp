@@ -1,0 +1,51 @@
+// The customer directory's rules that the API and the delivery path share: a customer as a JSON
+// document (PUT /v1/customers/{id}), and what the stored consents allow for advertising.
+// Pure functions; storage lives in store/, the HTTP routes in notify/api.
+#pragma once
+
+#include <boost/json/fwd.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/clock.hpp"
+#include "common/result.hpp"
+#include "customers/customer.hpp"
+
+namespace jarip::customers {
+
+// Customer ids are the merchant's own: 1–128 bytes of letters, digits and - _ . : @ (no spaces or
+// slashes, so that they sit in a URL path as they are). Error{"invalid_value", field "id"}.
+Status check_customer_id(std::string_view id);
+
+// The body of PUT /v1/customers/{id}: {"name", "locale", "phones": [...], "emails": [...],
+// "consents": [{"channel", "purpose", "granted", "at", "source", "evidence"}]}. Every field is
+// optional except that unknown fields are refused; phones are normalised (010-1234-5678, +82 10…),
+// emails lower-cased in their domain, consent times made canonical (KST), one consent per
+// (channel, purpose). Errors carry the offending field, e.g. "phones[1]" or "consents[0].purpose".
+Result<Customer> customer_from_json(std::string_view id, const boost::json::value& body);
+
+// The document GET returns (and the body PUT accepts back unchanged).
+boost::json::object customer_to_json(const Customer& customer);
+
+// Ad consent under 정보통신망법 §50: prior opt-in per channel (or "*" for every channel), a separate
+// one for 21:00–08:00 KST, and re-confirmation every two years (시행령 §62-3). A record for the exact
+// channel decides over a "*" record.
+inline constexpr TimeMs kAdConsentValidityMs = 2LL * 365 * 24 * 3600 * 1000 + 24LL * 3600 * 1000;  // 2 years
+
+struct AdPermission {
+  bool allowed = false;
+  bool night_allowed = false;
+  std::string code;    // why not: no_ad_consent | ad_consent_withdrawn | ad_consent_expired
+  std::string reason;  // English, for the API error
+};
+
+// `channel` is a chain channel ("sms", "alimtalk", "email", "push"). A consent without a time
+// (imported without one) is taken as given now: it cannot be shown to have lapsed.
+AdPermission ad_permission(const Customer& customer, std::string_view channel, TimeMs now);
+
+// The consent record for (channel, purpose) that applies: the channel's own, else "*".
+const Consent* applicable_consent(const Customer& customer, std::string_view channel, std::string_view purpose);
+
+}  // namespace jarip::customers
