@@ -1,5 +1,7 @@
 #include "http/server.hpp"
 
+#include <algorithm>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -143,7 +145,9 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
         co_return;
       }
       std::string_view target = parser.get().target();
-      bool large = target.substr(0, target.find('?')) == options.large_body_path;
+      std::string_view path = target.substr(0, target.find('?'));
+      bool large = std::find(options.large_body_paths.begin(), options.large_body_paths.end(), path) !=
+                   options.large_body_paths.end();
       std::size_t limit = large ? options.large_body_limit : options.body_limit;
       parser.body_limit(limit);
       if (auto len = parser.content_length(); len && *len > limit) {

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/result.hpp"
 #include "http/message.hpp"
@@ -21,7 +22,7 @@ struct ServerOptions {
   std::string tls_key_file;
   std::size_t body_limit = 1 << 20;                 // 1 MiB for ordinary requests
   std::size_t large_body_limit = 8 << 20;           // for paths that accept batches
-  std::string large_body_path = "/v1/messages/batch";
+  std::vector<std::string> large_body_paths = {"/v1/messages/batch", "/v1/customers/import"};
   int idle_timeout_s = 60;
   int request_timeout_s = 30;  // reading one request, headers and body
   std::size_t max_connections = 19000;  // the process may hold 20,000 descriptors at most

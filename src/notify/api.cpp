@@ -7,6 +7,8 @@
 
 #include "common/crypto.hpp"
 #include "notify/compose.hpp"
+#include "notify/customer_api.hpp"
+#include "notify/recipients.hpp"
 #include "notify/rate_limiter.hpp"
 #include "text/kst.hpp"
 
@@ -111,12 +113,13 @@ struct Api::Impl {
   };
   std::map<std::string, KeyBucket> key_buckets;
   std::atomic<bool> ready{false};
+  CustomerApi customers;
   std::atomic<std::uint64_t>& m_accepted;
   std::atomic<std::uint64_t>& m_rejected;
 
   Impl(store::Store& s, Engine& e, auth::ApiKeyVerifier& k, const Clock& c, MetricsRegistry& m,
        std::map<std::string, std::shared_ptr<const channels::ProviderAdapter>> a, ApiOptions o)
-      : store(s), engine(e), keys(k), clock(c), metrics(m), adapters(std::move(a)), options(o),
+      : store(s), engine(e), keys(k), clock(c), metrics(m), adapters(std::move(a)), options(o), customers(s, c),
         m_accepted(m.counter("jarip_messages_accepted_total")),
         m_rejected(m.counter("jarip_requests_rejected_total")) {}
 
@@ -213,6 +216,7 @@ struct Api::Impl {
         return channels_view(respond);
       }
       if (p == "/v1/opt-outs" && m == "GET") return opt_outs(respond);
+      if (customers.handle(*req, respond)) return;
       if (p.rfind("/v1/channels/", 0) == 0 && p.size() > 19 && p.compare(p.size() - 6, 6, "/drain") == 0) {
         std::string provider = p.substr(13, p.size() - 13 - 6);
         if (m != "POST" && m != "DELETE") {
@@ -241,11 +245,6 @@ struct Api::Impl {
     json::value body = json::parse(req.body, ec);
     if (ec) return fail(respond, make_error("invalid_json", "request body is not valid JSON: " + ec.message()));
     auto ctx = compose_context(key_id);
-
-    struct Item {
-      std::optional<store::MessageRecord> record;
-      std::optional<Error> error;
-    };
     auto items = std::make_shared<std::vector<Item>>();
     if (batch) {
       if (!body.is_object() || !body.as_object().contains("messages") || !body.at("messages").is_array()) {
@@ -264,6 +263,32 @@ struct Api::Impl {
       if (!r) return fail(respond, r.error());
       items->push_back(Item{std::move(*r), std::nullopt});
     }
+    bool check = false;
+    for (auto& it : *items) check = check || (it.record && needs_recipient_check(*it.record));
+    if (!check) return store_items(req, std::move(respond), key_id, batch, std::move(idem), items);
+    // The directory and the opt-outs are read on a reader thread; the answer goes on from there.
+    auto request = std::make_shared<Request>(req);
+    TimeMs now = clock.now_ms();
+    store.read([this, request, respond, key_id, batch, idem, items, now](store::StoreSession& s) mutable {
+      for (auto& it : *items) {
+        if (!it.record || !needs_recipient_check(*it.record)) continue;
+        if (auto st = resolve_recipient(s, *it.record, now); !st) {
+          it.error = st.error();
+          it.record.reset();
+        }
+      }
+      if (!batch && items->front().error) return fail(respond, *items->front().error);
+      store_items(*request, std::move(respond), key_id, batch, std::move(idem), items);
+    });
+  }
+
+  struct Item {
+    std::optional<store::MessageRecord> record;
+    std::optional<Error> error;
+  };
+
+  void store_items(const Request& req, Responder respond, const std::string& key_id, bool batch, std::string idem,
+                   std::shared_ptr<std::vector<Item>> items) {
     std::vector<store::MessageRecord*> valid;
     for (auto& it : *items) {
       if (it.record) {
@@ -313,6 +338,9 @@ struct Api::Impl {
           }
           for (auto& r : *records) {
             if (auto st = s.insert_message(r); !st) return st;
+            if (auto customer = recipient_customer_id(r); !customer.empty()) {
+              if (auto st = s.link_message_customer(r.id, customer); !st) return st;
+            }
           }
           return {};
         },

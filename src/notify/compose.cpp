@@ -7,6 +7,7 @@
 #include "common/crypto.hpp"
 #include "text/ad_rules.hpp"
 #include "text/cp949.hpp"
+#include "customers/directory.hpp"
 #include "text/phone.hpp"
 #include "text/sms_rules.hpp"
 #include "text/template_render.hpp"
@@ -107,11 +108,19 @@ Result<store::MessageRecord> compose_message(const json::value& request, const C
       return bad("unknown_field", "unknown field 'recipient." + std::string(kv.key()) + "'", "recipient." + std::string(kv.key()));
     }
   }
-  if (ro.contains("customer_id")) {
-    return bad("not_supported", "recipient.customer_id needs the customer directory, which this server does not have yet",
-               "recipient.customer_id");
-  }
   json::object recipient;
+  if (auto* cid = ro.if_contains("customer_id")) {
+    // The addresses come from the directory when the message is stored (resolve_recipient).
+    if (!cid->is_string()) return bad("invalid_type", "'recipient.customer_id' must be a string", "recipient.customer_id");
+    if (ro.size() > 1) {
+      return bad("invalid_value", "give either 'customer_id' or the addresses ('phone', 'email'), not both",
+                 "recipient.customer_id");
+    }
+    if (auto st = customers::check_customer_id(cid->as_string()); !st) {
+      return bad(st.error().code, st.error().message, "recipient.customer_id");
+    }
+    recipient["customer_id"] = cid->as_string();
+  }
   if (auto* ph = ro.if_contains("phone")) {
     if (!ph->is_string()) return bad("invalid_type", "'recipient.phone' must be a string", "recipient.phone");
     auto number = text::normalize_mobile(ph->as_string(), "recipient.phone");
@@ -127,8 +136,9 @@ Result<store::MessageRecord> compose_message(const json::value& request, const C
   }
   // Every channel of this server (AlimTalk, SMS/LMS) reaches a phone; an email-only recipient would be
   // accepted and then never delivered.
-  if (m.phone.empty()) {
-    return bad("missing_field", "'recipient' needs 'phone' (this server has no email channel yet)", "recipient.phone");
+  if (m.phone.empty() && !recipient.contains("customer_id")) {
+    return bad("missing_field", "'recipient' needs 'phone' or 'customer_id' (this server has no email channel yet)",
+               "recipient.phone");
   }
   m.recipient_json = json::serialize(recipient);
 

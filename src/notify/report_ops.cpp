@@ -1,6 +1,7 @@
 #include "notify/report_ops.hpp"
 
 #include "notify/forms.hpp"
+#include "notify/recipients.hpp"
 #include "notify/webhooks.hpp"
 
 namespace jarip::notify {
@@ -103,6 +104,7 @@ Status apply_report_batch(store::StoreSession& s, const std::string& provider, c
         !st) {
       return st;
     }
+    if (auto st = apply_opt_out_to_customers(s, opt_out.phone, provider, opt_out.evidence, now); !st) return st;
   }
   return {};
 }

@@ -104,6 +104,31 @@ struct OptOutRecord {
   TimeMs recorded_ms = 0;
 };
 
+// A customer of the merchant (customers/directory.hpp holds the document's rules). The store keeps
+// the document as JSON and indexes its addresses (phones, emails) for search and for applying
+// opt-outs that arrive by phone number.
+struct CustomerRecord {
+  std::string id;
+  std::string doc_json;
+  std::vector<std::string> addresses;
+  TimeMs created_ms = 0;
+  TimeMs updated_ms = 0;
+};
+
+// One consent given, refused or withdrawn, as it happened: the history a merchant must be able to
+// show (when, what, how, by whom), kept apart from the customer's current consents.
+struct ConsentEventRecord {
+  std::int64_t id = 0;
+  std::string customer_id;
+  std::string channel;
+  std::string purpose;
+  bool granted = false;
+  std::string at;        // when the customer said it (RFC 3339, KST)
+  std::string source;    // how: "api", "csv_import", "080 opt-out (nhn)", …
+  std::string evidence;
+  TimeMs recorded_ms = 0;
+};
+
 // An event for the merchant's webhook endpoint, written in the same transaction as the change it
 // reports, so that none is lost or invented by a crash in between (a transactional outbox).
 struct WebhookEventRecord {

@@ -39,7 +39,7 @@ Status SqliteDb::exec(std::string_view sql) {
   return {};
 }
 
-SqliteStatement SqliteDb::prepare(const std::string& sql) {
+sqlite3_stmt* SqliteDb::compile(const std::string& sql) {
   auto it = statements_.find(sql);
   if (it == statements_.end()) {
     sqlite3_stmt* stmt = nullptr;
@@ -50,6 +50,20 @@ SqliteStatement SqliteDb::prepare(const std::string& sql) {
     }
     it = statements_.emplace(sql, stmt).first;
   }
+  return it->second;
+}
+
+SqliteStatement SqliteDb::prepare(const std::string& sql) { return SqliteStatement(compile(sql)); }
+
+SqliteStatement SqliteDb::prepare_static(const std::string& sql) {
+  auto it = by_address_.find(&sql);
+  if (it == by_address_.end()) it = by_address_.emplace(&sql, compile(sql)).first;
+  return SqliteStatement(it->second);
+}
+
+SqliteStatement SqliteDb::prepare_keyed(std::uint64_t key, const std::function<std::string()>& make_sql) {
+  auto it = by_key_.find(key);
+  if (it == by_key_.end()) it = by_key_.emplace(key, compile(make_sql())).first;
   return SqliteStatement(it->second);
 }
 

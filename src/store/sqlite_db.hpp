@@ -4,6 +4,8 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <cstring>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -15,10 +17,8 @@ namespace jarip::store {
 class SqliteStatement {
  public:
   explicit SqliteStatement(sqlite3_stmt* stmt) : stmt_(stmt) {}
-  ~SqliteStatement() {
-    sqlite3_reset(stmt_);
-    sqlite3_clear_bindings(stmt_);
-  }
+  // Every user binds every parameter before each step, so bindings are not cleared here.
+  ~SqliteStatement() { sqlite3_reset(stmt_); }
   SqliteStatement(const SqliteStatement&) = delete;
   SqliteStatement& operator=(const SqliteStatement&) = delete;
 
@@ -42,6 +42,13 @@ class SqliteStatement {
   // SQLITE_ROW, SQLITE_DONE or an error code.
   int step() { return sqlite3_step(stmt_); }
 
+  // Compare a column of the current row with a value without copying it.
+  bool text_equals(int column, const std::string& value) const {
+    auto* p = sqlite3_column_text(stmt_, column);
+    auto n = static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column));
+    return n == value.size() && (n == 0 || std::memcmp(p, value.data(), n) == 0);
+  }
+
   std::string text(int column) const {
     auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
     return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column))) : std::string();
@@ -64,6 +71,11 @@ class SqliteDb {
   Status exec(std::string_view sql);
   // Returns a cached prepared statement; aborts on SQL that does not compile (a programming error).
   SqliteStatement prepare(const std::string& sql);
+  // The same, cached under the string's address: for SQL held in a static std::string, so that
+  // the hot statements cost a pointer lookup instead of hashing their text on every call.
+  SqliteStatement prepare_static(const std::string& sql);
+  // The same, cached under a caller-chosen key; make_sql runs only the first time.
+  SqliteStatement prepare_keyed(std::uint64_t key, const std::function<std::string()>& make_sql);
   Error last_error(std::string_view what) const;
   std::int64_t last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
   int changes() const { return sqlite3_changes(db_); }
@@ -71,7 +83,10 @@ class SqliteDb {
 
  private:
   sqlite3* db_ = nullptr;
+  sqlite3_stmt* compile(const std::string& sql);
   std::unordered_map<std::string, sqlite3_stmt*> statements_;
+  std::unordered_map<const std::string*, sqlite3_stmt*> by_address_;  // values also in statements_
+  std::unordered_map<std::uint64_t, sqlite3_stmt*> by_key_;           // values also in statements_
 };
 
 }  // namespace jarip::store

@@ -53,14 +53,27 @@ class SqliteSession final : public StoreSession {
 
   Result<std::int64_t> purge_bodies(TimeMs before, int limit) override;
 
+  // sqlite_customers.cpp
+  Result<bool> has_opt_out(const std::string& phone) override;
+  Status put_customer(const CustomerRecord& customer) override;
+  Result<std::optional<CustomerRecord>> get_customer(const std::string& id) override;
+  Result<bool> erase_customer(const std::string& id, TimeMs now) override;
+  Result<std::vector<CustomerRecord>> list_customers(const std::string& after_id, const std::string& address,
+                                                     int limit) override;
+  Result<std::vector<std::string>> customers_with_address(const std::string& address) override;
+  Status insert_consent_event(ConsentEventRecord& event) override;
+  Result<std::vector<ConsentEventRecord>> list_consent_events(const std::string& customer_id, int limit) override;
+  Status link_message_customer(const std::string& message_id, const std::string& customer_id) override;
+
   Status insert_webhook_event(WebhookEventRecord& event) override;
   Result<std::vector<WebhookEventRecord>> due_webhook_events(TimeMs now, int limit) override;
   Status update_webhook_event(const WebhookEventRecord& event) override;
   Result<std::int64_t> count_pending_webhook_events() override;
 
  private:
-  Result<std::vector<MessageRecord>> claim(const std::string& where, const std::string& owner, TimeMs now,
+  Result<std::vector<MessageRecord>> claim(const std::string& sql, const std::string& owner, TimeMs now,
                                            TimeMs lease_until, int limit);
+  Result<bool> write_message(const MessageRecord& message, const std::string* expected_state, int expected_step);
   SqliteDb& db_;
 };
 

@@ -75,6 +75,25 @@ class StoreSession {
   virtual Status insert_opt_out(const OptOutRecord& record) = 0;
   virtual Result<std::vector<OptOutRecord>> list_opt_outs(int limit) = 0;
 
+  // True when a provider reported an 080 opt-out call from this number.
+  virtual Result<bool> has_opt_out(const std::string& phone) = 0;
+
+  // Customer directory. put_customer inserts or replaces (keeping created_ms) and re-indexes the
+  // addresses. erase_customer deletes the customer and their consent history and anonymises the
+  // recipient of every message sent to them (right to erasure); false when there was none.
+  virtual Status put_customer(const CustomerRecord& customer) = 0;
+  virtual Result<std::optional<CustomerRecord>> get_customer(const std::string& id) = 0;
+  virtual Result<bool> erase_customer(const std::string& id, TimeMs now) = 0;
+  // In id order after `after_id`; with a non-empty `address`, only customers holding it.
+  virtual Result<std::vector<CustomerRecord>> list_customers(const std::string& after_id, const std::string& address,
+                                                             int limit) = 0;
+  // Customers holding this phone number or email address.
+  virtual Result<std::vector<std::string>> customers_with_address(const std::string& address) = 0;
+  virtual Status insert_consent_event(ConsentEventRecord& event) = 0;  // assigns event.id
+  virtual Result<std::vector<ConsentEventRecord>> list_consent_events(const std::string& customer_id, int limit) = 0;
+  // Remembers which customer a message was addressed to, for erasure.
+  virtual Status link_message_customer(const std::string& message_id, const std::string& customer_id) = 0;
+
   virtual Status insert_webhook_event(WebhookEventRecord& event) = 0;  // assigns event.id
   // Pending events due at `now`, oldest first, skipping any event whose message has an earlier
   // event still pending (per-message order).

@@ -1,0 +1,114 @@
+#include "notify/recipients.hpp"
+
+#include <boost/json.hpp>
+
+#include "customers/directory.hpp"
+#include "text/kst.hpp"
+
+namespace jarip::notify {
+
+namespace json = boost::json;
+
+std::string recipient_customer_id(const store::MessageRecord& m) {
+  if (m.recipient_json.find("\"customer_id\"") == std::string::npos) return {};
+  boost::system::error_code ec;
+  json::value v = json::parse(m.recipient_json, ec);
+  if (ec || !v.is_object()) return {};
+  const json::value* id = v.as_object().if_contains("customer_id");
+  return id && id->is_string() ? std::string(id->as_string()) : std::string();
+}
+
+namespace {
+
+Result<customers::Customer> load_customer(store::StoreSession& s, const std::string& id) {
+  auto row = s.get_customer(id);
+  if (!row) return row.error();
+  if (!*row) return make_error("unknown_customer", "no customer with id '" + id + "' in the directory", "recipient");
+  boost::system::error_code ec;
+  json::value doc = json::parse((*row)->doc_json, ec);
+  if (ec) return make_error("storage_error", "customer '" + id + "' is stored unreadably");
+  return customers::customer_from_json(id, doc);
+}
+
+Error refusal(const customers::AdPermission& p) { return make_error(p.code, p.reason, "recipient"); }
+
+}  // namespace
+
+bool needs_recipient_check(const store::MessageRecord& m) {
+  return m.kind == "ad" || m.recipient_json.find("\"customer_id\"") != std::string::npos;
+}
+
+Status resolve_recipient(store::StoreSession& s, store::MessageRecord& m, TimeMs now) {
+  std::string customer_id = recipient_customer_id(m);
+  if (!customer_id.empty()) {
+    auto customer = load_customer(s, customer_id);
+    if (!customer) return customer.error();
+    if (customer->phones.empty()) {
+      return make_error("customer_has_no_phone",
+                        "customer '" + customer_id + "' has no phone number, and this server's channels need one",
+                        "recipient");
+    }
+    m.phone = customer->phones.front();
+    m.recipient_json = json::serialize(json::object{{"customer_id", customer_id}, {"phone", m.phone}});
+    if (m.kind == "ad") {
+      // Ads go by SMS/LMS only (AlimTalk carries informational messages): the SMS consent decides.
+      auto permission = customers::ad_permission(*customer, "sms", now);
+      if (!permission.allowed) return refusal(permission);
+      m.night_consent = permission.night_allowed;
+    }
+  } else if (m.kind == "ad" && !m.phone.empty()) {
+    // Addressed by number: the request vouches for consent, but a recorded refusal or 080 call wins.
+    auto holders = s.customers_with_address(m.phone);
+    if (!holders) return holders.error();
+    for (const auto& id : *holders) {
+      auto customer = load_customer(s, id);
+      if (!customer) continue;
+      auto permission = customers::ad_permission(*customer, "sms", now);
+      if (permission.code == "ad_consent_withdrawn") return refusal(permission);
+    }
+  }
+  if (m.kind == "ad" && !m.phone.empty()) {
+    auto opted_out = s.has_opt_out(m.phone);
+    if (!opted_out) return opted_out.error();
+    if (*opted_out) {
+      return make_error("opted_out", "this number opted out of advertising (free 080 opt-out call)", "recipient");
+    }
+  }
+  return {};
+}
+
+Status apply_opt_out_to_customers(store::StoreSession& s, const std::string& phone, const std::string& provider,
+                                  const std::string& evidence, TimeMs now) {
+  auto holders = s.customers_with_address(phone);
+  if (!holders) return holders.error();
+  std::string at = text::format_kst(now);
+  for (const auto& id : *holders) {
+    auto row = s.get_customer(id);
+    if (!row) return row.error();
+    if (!*row) continue;
+    auto customer = load_customer(s, id);
+    if (!customer) continue;
+    for (const char* purpose : {"ad", "ad_night"}) {
+      customers::Consent withdrawal{"sms", purpose, false, at, "080 opt-out (" + provider + ")", evidence.substr(0, 2000)};
+      bool replaced = false;
+      for (auto& c : customer->consents) {
+        if (c.channel == "sms" && c.purpose == purpose) {
+          c = withdrawal;
+          replaced = true;
+        }
+      }
+      if (!replaced) customer->consents.push_back(withdrawal);
+      store::ConsentEventRecord event{0, id, "sms", purpose, false, at, withdrawal.source, withdrawal.evidence, now};
+      if (auto st = s.insert_consent_event(event); !st) return st;
+    }
+    store::CustomerRecord updated = **row;
+    updated.doc_json = json::serialize(customers::customer_to_json(*customer));
+    updated.updated_ms = now;
+    updated.addresses = customer->phones;
+    updated.addresses.insert(updated.addresses.end(), customer->emails.begin(), customer->emails.end());
+    if (auto st = s.put_customer(updated); !st) return st;
+  }
+  return {};
+}
+
+}  // namespace jarip::notify

@@ -1,0 +1,29 @@
+// Who a message goes to, decided when it is stored: a `customer_id` is looked up in the directory for
+// its addresses, and an advertisement is checked against the customer's consents and the opt-outs
+// that providers reported (080 calls). resolve_recipient only reads (the API runs it on a reader
+// snapshot just before the write); apply_opt_out_to_customers writes.
+#pragma once
+
+#include "store/store.hpp"
+
+namespace jarip::notify {
+
+// For a composed message: fills phone and recipient_json from the directory when addressed by
+// customer_id (night-time consent then comes from the customer's records, not the request), and
+// refuses an ad the recipient has not consented to or has opted out of. Errors, each with the field
+// "recipient": unknown_customer, customer_has_no_phone, no_ad_consent, ad_consent_withdrawn,
+// ad_consent_expired, opted_out. Informational messages are never refused for ad consent.
+Status resolve_recipient(store::StoreSession& session, store::MessageRecord& message, TimeMs now);
+
+// The customer a message is addressed to; empty when addressed by phone/email.
+std::string recipient_customer_id(const store::MessageRecord& message);
+
+// True when the composed message needs resolve_recipient (addressed by customer_id, or an ad).
+bool needs_recipient_check(const store::MessageRecord& message);
+
+// An 080 opt-out from `phone`, reported by `provider`: every customer holding the number withdraws
+// advertising consent on SMS (day and night), recorded in their consent history.
+Status apply_opt_out_to_customers(store::StoreSession& session, const std::string& phone, const std::string& provider,
+                                  const std::string& evidence, TimeMs now);
+
+}  // namespace jarip::notify
