@@ -200,4 +200,48 @@ AdPermission ad_permission(const Customer& customer, std::string_view channel, T
   return p;
 }
 
+namespace {
+
+std::string_view channel_name(std::string_view channel, bool ko) {
+  if (channel == "sms") return ko ? "문자(SMS)" : "text messages (SMS)";
+  if (channel == "alimtalk") return ko ? "카카오 알림톡" : "KakaoTalk";
+  if (channel == "email") return ko ? "이메일" : "email";
+  if (channel == "push") return ko ? "앱·웹 푸시" : "push notifications";
+  return ko ? "모든 채널" : "all channels";
+}
+
+}  // namespace
+
+bool consent_needs_notice(const Consent& consent, TimeMs now) {
+  constexpr TimeMs fourteen_days = 14LL * 24 * 3600 * 1000;
+  if (consent.at.empty()) return true;
+  auto at = text::parse_rfc3339(consent.at);
+  return !at || now - *at <= fourteen_days;
+}
+
+std::string consent_notice_text(const std::vector<Consent>& changes, std::string_view sender_name,
+                                std::string_view locale, TimeMs now) {
+  bool ko = locale != "en";
+  std::string date = text::format_kst(now).substr(0, 10);
+  std::string lines;
+  for (const auto& c : changes) {
+    if (c.purpose != "ad" && c.purpose != "ad_night") continue;
+    std::string what = std::string(channel_name(c.channel, ko));
+    if (ko) {
+      what += c.purpose == "ad_night" ? " 야간(21시~08시) 광고성 정보 수신" : " 광고성 정보 수신";
+      what += c.granted ? " 동의" : " 거부(철회)";
+    } else {
+      what = std::string(c.purpose == "ad_night" ? "night-time (21:00-08:00) advertising by " : "advertising by ") + what;
+      what += c.granted ? ": consent given" : ": refused/withdrawn";
+    }
+    lines += "\n- " + what;
+  }
+  if (lines.empty()) return {};
+  std::string sender = sender_name.empty() ? std::string(ko ? "발신자" : "the sender") : std::string(sender_name);
+  if (ko) {
+    return "[" + sender + "] 광고성 정보 수신동의 처리 결과 안내\n" + date + " 처리된 내용:" + lines + "\n처리자: " + sender;
+  }
+  return "[" + sender + "] Your advertising consent was updated on " + date + ":" + lines + "\nRecorded by: " + sender;
+}
+
 }  // namespace jarip::customers

@@ -48,4 +48,15 @@ AdPermission ad_permission(const Customer& customer, std::string_view channel, T
 // The consent record for (channel, purpose) that applies: the channel's own, else "*".
 const Consent* applicable_consent(const Customer& customer, std::string_view channel, std::string_view purpose);
 
+// 정보통신망법 §50⑧: whoever records a customer's consent, refusal or withdrawal for advertising
+// must tell them within 14 days: who (the sender's name), what, and the date. The text of that
+// notice for one set of changes, in the customer's locale ("ko" or "en"). Empty when `changes` holds
+// no advertising consent.
+std::string consent_notice_text(const std::vector<Consent>& changes, std::string_view sender_name,
+                                std::string_view locale, TimeMs now);
+
+// Whether a consent recorded now still needs that notice: its time (or now, when it has none) is at
+// most 14 days ago. Older records were the previous system's to confirm.
+bool consent_needs_notice(const Consent& consent, TimeMs now);
+
 }  // namespace jarip::customers

@@ -119,9 +119,23 @@ struct Api::Impl {
 
   Impl(store::Store& s, Engine& e, auth::ApiKeyVerifier& k, const Clock& c, MetricsRegistry& m,
        std::map<std::string, std::shared_ptr<const channels::ProviderAdapter>> a, ApiOptions o)
-      : store(s), engine(e), keys(k), clock(c), metrics(m), adapters(std::move(a)), options(o), customers(s, c),
+      : store(s), engine(e), keys(k), clock(c), metrics(m), adapters(std::move(a)), options(o),
+        customers(s, c, consent_notices()),
         m_accepted(m.counter("jarip_messages_accepted_total")),
         m_rejected(m.counter("jarip_requests_rejected_total")) {}
+
+  // Consent confirmations are informational SMS/LMS to the customer's phone, composed like an API
+  // request (so they carry the same checks and rendering) under the key id "system".
+  ConsentNotices consent_notices() {
+    ConsentNotices n;
+    n.sender_name = engine.options().ads.sender_name;
+    n.compose = [this](const std::string& phone, const std::string& text) {
+      json::value request = json::object{{"recipient", json::object{{"phone", phone}}}, {"text", text}, {"kind", "info"}};
+      return compose_message(request, compose_context("system"));
+    };
+    n.wake = [this] { engine.wake(); };
+    return n;
+  }
 
   std::optional<Template> find_template(const std::string& name) {
     std::shared_lock lock(templates_mutex);

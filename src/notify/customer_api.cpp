@@ -40,9 +40,9 @@ Result<customers::Customer> from_record(const store::CustomerRecord& r) {
 }
 
 // The history a consent change leaves: one event per (channel, purpose) whose answer or time
-// changed, and a withdrawal for a record that was removed.
+// changed, and a withdrawal for a record that was removed. `changed` receives those changes.
 Status record_consent_changes(store::StoreSession& s, const customers::Customer* before, const customers::Customer& after,
-                              const std::string& default_source, TimeMs now) {
+                              const std::string& default_source, TimeMs now, std::vector<customers::Consent>& changed) {
   auto find = [](const customers::Customer* c, const std::string& channel, const std::string& purpose) {
     const customers::Consent* hit = nullptr;
     if (c == nullptr) return hit;
@@ -58,6 +58,7 @@ Status record_consent_changes(store::StoreSession& s, const customers::Customer*
     store::ConsentEventRecord e{0, after.id, k.channel, k.purpose, k.granted, k.at.empty() ? now_text : k.at,
                                 k.source.empty() ? default_source : k.source, k.evidence, now};
     if (auto st = s.insert_consent_event(e); !st) return st;
+    changed.push_back(k);
   }
   if (before != nullptr) {
     for (const auto& k : before->consents) {
@@ -65,14 +66,35 @@ Status record_consent_changes(store::StoreSession& s, const customers::Customer*
       store::ConsentEventRecord e{0, after.id, k.channel, k.purpose, false, now_text,
                                   default_source + ": record removed", "", now};
       if (auto st = s.insert_consent_event(e); !st) return st;
+      changed.push_back(customers::Consent{k.channel, k.purpose, false, now_text, e.source, ""});
     }
   }
   return {};
 }
 
-// Stores a customer (insert or replace) with its consent history.
-Status put_customer_with_history(store::StoreSession& s, const customers::Customer& c, const std::string& source,
-                                 TimeMs now, bool& created) {
+// Confirms recent advertising-consent changes to the customer by an informational message stored
+// with the change. Returns whether one was stored.
+Result<bool> store_consent_notice(store::StoreSession& s, const ConsentNotices& notices, const customers::Customer& c,
+                                  const std::vector<customers::Consent>& changed, TimeMs now) {
+  if (!notices.enabled || !notices.compose || c.phones.empty()) return false;
+  std::vector<customers::Consent> recent;
+  for (const auto& k : changed) {
+    if (customers::consent_needs_notice(k, now)) recent.push_back(k);
+  }
+  std::string text = customers::consent_notice_text(recent, notices.sender_name, c.locale, now);
+  if (text.empty()) return false;
+  auto message = notices.compose(c.phones.front(), text);
+  if (!message) return message.error();
+  message->recipient_json = json::serialize(json::object{{"customer_id", c.id}, {"phone", message->phone}});
+  if (auto st = s.insert_message(*message); !st) return st.error();
+  if (auto st = s.link_message_customer(message->id, c.id); !st) return st.error();
+  return true;
+}
+
+// Stores a customer (insert or replace) with its consent history and, for recent advertising
+// consent changes, the notice confirming them.
+Status put_customer_with_history(store::StoreSession& s, const ConsentNotices& notices, const customers::Customer& c,
+                                 const std::string& source, TimeMs now, bool& created, int& notices_stored) {
   auto existing = s.get_customer(c.id);
   if (!existing) return existing.error();
   std::optional<customers::Customer> before;
@@ -81,8 +103,13 @@ Status put_customer_with_history(store::StoreSession& s, const customers::Custom
     if (parsed) before = std::move(*parsed);
   }
   created = !*existing;
-  if (auto st = record_consent_changes(s, before ? &*before : nullptr, c, source, now); !st) return st;
-  return s.put_customer(to_record(c, now));
+  std::vector<customers::Consent> changed;
+  if (auto st = record_consent_changes(s, before ? &*before : nullptr, c, source, now, changed); !st) return st;
+  if (auto st = s.put_customer(to_record(c, now)); !st) return st;
+  auto notice = store_consent_notice(s, notices, c, changed, now);
+  if (!notice) return notice.error();
+  notices_stored += *notice ? 1 : 0;
+  return {};
 }
 
 json::object issue_json(const customers::ImportIssue& i) {
@@ -106,7 +133,8 @@ void fail(const Responder& respond, const Error& e) { respond(error_response(e))
 
 }  // namespace
 
-CustomerApi::CustomerApi(store::Store& store, const Clock& clock) : store_(store), clock_(clock) {}
+CustomerApi::CustomerApi(store::Store& store, const Clock& clock, ConsentNotices notices)
+    : store_(store), clock_(clock), notices_(std::make_shared<const ConsentNotices>(std::move(notices))) {}
 
 bool CustomerApi::handle(const Request& req, const Responder& respond) {
   const std::string& p = req.path;
@@ -184,17 +212,21 @@ bool CustomerApi::handle(const Request& req, const Responder& respond) {
       return true;
     }
     auto counts = std::make_shared<std::pair<std::size_t, std::size_t>>();
+    auto sent = std::make_shared<int>(0);
     store_.write(
-        [result, counts, now](store::StoreSession& s) -> Status {
+        [result, counts, now, notices = notices_, sent](store::StoreSession& s) -> Status {
           for (auto& c : result->customers) {
             bool created = false;
-            if (auto st = put_customer_with_history(s, c.customer, "csv_import", now, created); !st) return st;
+            if (auto st = put_customer_with_history(s, *notices, c.customer, "csv_import", now, created, *sent); !st) {
+              return st;
+            }
             (created ? counts->first : counts->second)++;
           }
           return {};
         },
-        [respond, report, counts](Status s) {
+        [respond, report, counts, notices = notices_, sent](Status s) {
           if (!s) return fail(respond, s.error());
+          if (*sent > 0 && notices->wake) notices->wake();
           respond(report(counts->first, counts->second));
         });
     return true;
@@ -261,10 +293,14 @@ bool CustomerApi::handle(const Request& req, const Responder& respond) {
     if (!customer) return fail(respond, customer.error()), true;
     auto doc = std::make_shared<customers::Customer>(std::move(*customer));
     auto created = std::make_shared<bool>(false);
+    auto sent = std::make_shared<int>(0);
     store_.write(
-        [doc, created, now](store::StoreSession& s) { return put_customer_with_history(s, *doc, "api", now, *created); },
-        [respond, doc, created](Status s) {
+        [doc, created, now, notices = notices_, sent](store::StoreSession& s) {
+          return put_customer_with_history(s, *notices, *doc, "api", now, *created, *sent);
+        },
+        [respond, doc, created, notices = notices_, sent](Status s) {
           if (!s) return fail(respond, s.error());
+          if (*sent > 0 && notices->wake) notices->wake();
           respond(Response::json(*created ? 201 : 200, json::serialize(customers::customer_to_json(*doc))));
         });
     return true;

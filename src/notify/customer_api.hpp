@@ -3,18 +3,30 @@
 // appended to each customer's consent history. Store work runs on the store's threads.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "common/clock.hpp"
+#include "common/result.hpp"
 #include "http/message.hpp"
 #include "store/store.hpp"
 
 namespace jarip::notify {
 
+// How consent changes are confirmed to the customer (정보통신망법 §50⑧): the notice is an ordinary
+// informational message, stored in the same transaction as the change.
+struct ConsentNotices {
+  bool enabled = true;
+  std::string sender_name;
+  // Composes a plain-text informational message to `phone`; must be callable on the store's thread.
+  std::function<Result<store::MessageRecord>(const std::string& phone, const std::string& text)> compose;
+  std::function<void()> wake;  // the engine: something new is due
+};
+
 class CustomerApi {
  public:
-  CustomerApi(store::Store& store, const Clock& clock);
+  CustomerApi(store::Store& store, const Clock& clock, ConsentNotices notices);
 
   // True when `request` is a /v1/customers route (answered through `respond`); the caller has
   // authenticated it already.
@@ -23,6 +35,7 @@ class CustomerApi {
  private:
   store::Store& store_;
   const Clock& clock_;
+  std::shared_ptr<const ConsentNotices> notices_;
 };
 
 }  // namespace jarip::notify

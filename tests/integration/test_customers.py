@@ -3,9 +3,11 @@
 customer_id, advertising refused without consent (or after a withdrawal or an 080 opt-out), CSV
 import with a dry run (CP949 as Korean Excel writes it) and export, and erasure."""
 
+import datetime
 import json
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
@@ -82,7 +84,9 @@ def main():
                 r.status == 202 and len(res) == 2 and res[0].get("status") == "rejected"
                 and (res[0].get("error") or {}).get("code") == "no_ad_consent" and res[1].get("status") == "accepted", r)
 
-        withdrawn = dict(doc, consents=[dict(consents[0], granted=False, at="2026-11-20 09:00", source="고객센터 전화")])
+        kst = datetime.timezone(datetime.timedelta(hours=9))
+        recent = (datetime.datetime.now(kst) - datetime.timedelta(days=2)).strftime("%Y-%m-%d %H:%M")
+        withdrawn = dict(doc, consents=[dict(consents[0], granted=False, at=recent, source="고객센터 전화")])
         R.check_eq("PUT withdrawal: 200", j.call("PUT", "/v1/customers/c-1", withdrawn).status, 200)
         r = j.send(ad)
         R.check("ad after withdrawal: 400 ad_consent_withdrawn", r.status == 400 and err(r).get("code") == "ad_consent_withdrawn", r)
@@ -94,6 +98,24 @@ def main():
         hist = (j.call("GET", "/v1/customers/c-1").json() or {}).get("consent_history", [])
         R.check("history shows the withdrawal with its source", any(e.get("granted") is False and e.get("source") == "고객센터 전화"
                                                                    for e in hist), hist)
+
+        # ---- consent changes are confirmed to the customer (정보통신망법 §50⑧) ---------------------
+        def texts_to(phone):
+            return [x.get("text", "") for x in sim.received(limit=100000)["messages"] if x.get("to") == phone]
+
+        ok = h.wait_for(lambda: any("거부(철회)" in t for t in texts_to("01055550001")), 15, 0.2, what="withdrawal notice")
+        notice = [t for t in texts_to("01055550001") if "수신동의 처리 결과" in t]
+        R.check("withdrawal two days ago: the customer got a notice with who, what and when",
+                ok and len(notice) == 1 and notice[0].startswith("[자립상점] 광고성 정보 수신동의 처리 결과 안내")
+                and "문자(SMS) 광고성 정보 수신 거부(철회)" in notice[0] and "처리자: 자립상점" in notice[0], notice)
+        R.check("the January consent (older than 14 days) got no notice of its own", len(notice) == 1, notice)
+        r = j.call("PUT", "/v1/customers/c-5", {"phones": ["010-5555-0005"], "locale": "en",
+                                                 "consents": [{"channel": "sms", "purpose": "ad", "granted": True}]})
+        R.check_eq("PUT c-5 with a consent given now: 201", r.status, 201)
+        ok = h.wait_for(lambda: any("consent given" in t for t in texts_to("01055550005")), 15, 0.2, what="consent notice")
+        R.check("c-5 (locale en) got the confirmation in English", ok, texts_to("01055550005"))
+        r = j.call("PUT", "/v1/customers/c-6", {"consents": [{"channel": "sms", "purpose": "ad", "granted": True}]})
+        R.check_eq("a customer without a phone can still be stored: 201", r.status, 201)
 
         # ---- 080 opt-out reported by NHN --------------------------------------------------------
         j.call("PUT", "/v1/customers/c-4", {"phones": ["010-5555-0004"], "consents": [consents[0], consents[1]]})

@@ -115,3 +115,30 @@ TEST_F(AdConsent, NightNeedsItsOwnConsent) {
 
 }  // namespace
 }  // namespace jarip::customers
+
+namespace jarip::customers {
+namespace {
+
+TEST(ConsentNotice, SaysWhoWhatAndWhenInTheCustomersLanguage) {
+  TimeMs now = *text::parse_rfc3339("2026-11-25T10:00:00+09:00");
+  std::vector<Consent> changes = {{"sms", "ad", true, "", "api", ""}, {"*", "ad_night", false, "", "api", ""},
+                                  {"sms", "info", true, "", "api", ""}};
+  std::string ko = consent_notice_text(changes, "자립상점", "ko", now);
+  EXPECT_EQ(ko,
+            "[자립상점] 광고성 정보 수신동의 처리 결과 안내\n2026-11-25 처리된 내용:\n"
+            "- 문자(SMS) 광고성 정보 수신 동의\n- 모든 채널 야간(21시~08시) 광고성 정보 수신 거부(철회)\n처리자: 자립상점");
+  std::string en = consent_notice_text(changes, "Jarip Shop", "en", now);
+  EXPECT_NE(en.find("2026-11-25"), std::string::npos);
+  EXPECT_NE(en.find("advertising by text messages (SMS): consent given"), std::string::npos) << en;
+  EXPECT_EQ(consent_notice_text({{"sms", "info", true, "", "", ""}}, "자립상점", "ko", now), "");
+}
+
+TEST(ConsentNotice, OnlyForConsentsOfTheLastFourteenDays) {
+  TimeMs now = *text::parse_rfc3339("2026-11-25T10:00:00+09:00");
+  EXPECT_TRUE(consent_needs_notice({"sms", "ad", true, "", "", ""}, now));
+  EXPECT_TRUE(consent_needs_notice({"sms", "ad", true, "2026-11-12T10:00:00+09:00", "", ""}, now));
+  EXPECT_FALSE(consent_needs_notice({"sms", "ad", true, "2026-11-10T10:00:00+09:00", "", ""}, now));
+}
+
+}  // namespace
+}  // namespace jarip::customers
