@@ -1,5 +1,7 @@
 #include "customers/csv_import.hpp"
 
+#include "customers/directory.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cstdio>
@@ -708,6 +710,9 @@ Status import_into(std::string_view bytes, const CsvImportOptions& options, CsvI
             reject("missing_id", "the id is empty: every customer needs one");
           } else if (has_control(value, false)) {
             reject("invalid_id", "the id contains a control character or line break");
+          } else if (auto checked = check_customer_id(value); !checked) {
+            // The same rule as the API's, so that every imported customer can be addressed.
+            reject("invalid_id", checked.error().message);
           } else {
             customer.id = std::string(value);
           }

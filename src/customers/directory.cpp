@@ -14,6 +14,9 @@ namespace json = boost::json;
 
 Status check_customer_id(std::string_view id) {
   if (id.empty() || id.size() > 128) return make_error("invalid_value", "a customer id is 1-128 characters", "id");
+  if (id == "import" || id == "export") {
+    return make_error("invalid_value", "'import' and 'export' are reserved (they name /v1/customers/import, /export)", "id");
+  }
   for (char c : id) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
               c == '.' || c == ':' || c == '@';

@@ -16,7 +16,8 @@
 namespace jarip::customers {
 
 // Customer ids are the merchant's own: 1–128 bytes of letters, digits and - _ . : @ (no spaces or
-// slashes, so that they sit in a URL path as they are). Error{"invalid_value", field "id"}.
+// slashes, so that they sit in a URL path as they are), except "import" and "export".
+// Error{"invalid_value", field "id"}.
 Status check_customer_id(std::string_view id);
 
 // The body of PUT /v1/customers/{id}: {"name", "locale", "phones": [...], "emails": [...],

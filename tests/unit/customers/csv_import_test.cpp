@@ -663,14 +663,14 @@ TEST(CustomerCsvExport, RoundTrip) {
                                 consent("email", "ad", false, "", "call", "rec-9"),
                                 consent("push", "info", true, "2024-03-05T00:00:00+09:00", "app", "")}});
   // Cells a spreadsheet would run as formulas; apostrophes; nothing at all.
-  customers.push_back(Customer{"=1+1", "-홍", "ko", {}, {"-x@example.com", "=y@example.com"}, {}});
+  customers.push_back(Customer{"-1", "-홍", "ko", {}, {"-x@example.com", "=y@example.com"}, {}});
   customers.push_back(Customer{"@SUM", "'=already", "ko", {}, {"'=z@example.com"}, {}});
-  customers.push_back(Customer{"+82", "", "ko", {}, {}, {consent("email", "info", false)}});
+  customers.push_back(Customer{"@82", "", "ko", {}, {}, {consent("email", "info", false)}});
 
   const std::string csv = to_csv(customers);
   EXPECT_EQ(csv.substr(0, 3), "\xEF\xBB\xBF");
   EXPECT_TRUE(contains(csv, "consent.alimtalk.ad.at")) << csv;
-  EXPECT_TRUE(contains(csv, "\r\n'=1+1,'-홍,")) << csv;
+  EXPECT_TRUE(contains(csv, "\r\n'-1,'-홍,")) << csv;
   const CsvImport imported = import_ok(csv);
   EXPECT_TRUE(imported.rejections.empty()) << all_issues(imported.rejections);
   EXPECT_TRUE(imported.warnings.empty()) << all_issues(imported.warnings);
@@ -679,6 +679,14 @@ TEST(CustomerCsvExport, RoundTrip) {
   EXPECT_EQ(imported_customers(imported), customers);
   // …and exporting again gives the same bytes.
   EXPECT_EQ(to_csv(imported_customers(imported)), csv);
+}
+
+TEST(CustomerCsvImport, IdsFollowTheApisRuleSoEveryCustomerCanBeAddressed) {
+  const CsvImport imported = import_ok("id,name\r\n고객 1,a\r\nimport,b\r\nC/1,c\r\nok-1,d\r\n");
+  ASSERT_EQ(imported.rejections.size(), 3u) << all_issues(imported.rejections);
+  for (const auto& r : imported.rejections) EXPECT_EQ(r.code, "invalid_id") << all_issues(imported.rejections);
+  ASSERT_EQ(imported.customers.size(), 1u);
+  EXPECT_EQ(imported.customers[0].customer.id, "ok-1");
 }
 
 TEST(CustomerCsvExport, RoundTripFromAKoreanExcelFile) {
