@@ -245,6 +245,12 @@ struct Api::Impl {
 
   // ---- messages -------------------------------------------------------------------------------
 
+  struct Item {
+    std::optional<store::MessageRecord> record;
+    std::optional<Error> error;
+  };
+
+
   void post_messages(const Request& req, Responder respond, const std::string& key_id, bool batch) {
     std::string idem(req.header("Idempotency-Key"));
     if (!idem.empty() && !valid_idempotency_key(idem)) {
@@ -258,8 +264,6 @@ struct Api::Impl {
     boost::system::error_code ec;
     json::value body = json::parse(req.body, ec);
     if (ec) return fail(respond, make_error("invalid_json", "request body is not valid JSON: " + ec.message()));
-    auto ctx = compose_context(key_id);
-    auto items = std::make_shared<std::vector<Item>>();
     if (batch) {
       if (!body.is_object() || !body.as_object().contains("messages") || !body.at("messages").is_array()) {
         return fail(respond, make_error("invalid_json", "a batch is {\"messages\": [ … ]}", "messages"));
@@ -268,22 +272,26 @@ struct Api::Impl {
       if (list.empty() || list.size() > 1000) {
         return fail(respond, make_error("invalid_value", "a batch carries 1 to 1,000 messages", "messages"));
       }
-      for (auto& v : list) {
-        auto r = compose_message(v, ctx);
-        items->push_back(r ? Item{std::move(*r), std::nullopt} : Item{std::nullopt, r.error()});
-      }
-    } else {
-      auto r = compose_message(body, ctx);
-      if (!r) return fail(respond, r.error());
-      items->push_back(Item{std::move(*r), std::nullopt});
     }
-    bool check = false;
-    for (auto& it : *items) check = check || (it.record && needs_recipient_check(*it.record));
-    if (!check) return store_items(req, std::move(respond), key_id, batch, std::move(idem), items);
-    // The directory and the opt-outs are read on a reader thread; the answer goes on from there.
     auto request = std::make_shared<Request>(req);
+    auto doc = std::make_shared<json::value>(std::move(body));
+    if (!addresses_customer(*doc, batch)) {
+      auto items = compose_items(*doc, batch, compose_context(key_id));
+      bool check = false;
+      for (auto& it : *items) check = check || (it.record && needs_recipient_check(*it.record));
+      if (!check) {
+        if (!batch && items->front().error) return fail(respond, *items->front().error);
+        return store_items(req, std::move(respond), key_id, batch, std::move(idem), items);
+      }
+    }
+    // Messages to customers are composed where the directory can be read (for their phone and
+    // language), and ads checked against consents and opt-outs, on a reader thread; the answer
+    // goes on from there.
     TimeMs now = clock.now_ms();
-    store.read([this, request, respond, key_id, batch, idem, items, now](store::StoreSession& s) mutable {
+    store.read([this, request, doc, respond, key_id, batch, idem, now](store::StoreSession& s) mutable {
+      ComposeContext ctx = compose_context(key_id);
+      ctx.find_customer = [&s](const std::string& id) { return load_customer(s, id); };
+      auto items = compose_items(*doc, batch, ctx);
       for (auto& it : *items) {
         if (!it.record || !needs_recipient_check(*it.record)) continue;
         if (auto st = resolve_recipient(s, *it.record, now); !st) {
@@ -296,10 +304,33 @@ struct Api::Impl {
     });
   }
 
-  struct Item {
-    std::optional<store::MessageRecord> record;
-    std::optional<Error> error;
-  };
+  static bool addresses_customer(const json::value& body, bool batch) {
+    auto one = [](const json::value& m) {
+      const json::object* o = m.if_object();
+      const json::value* r = o ? o->if_contains("recipient") : nullptr;
+      return r && r->is_object() && r->as_object().contains("customer_id");
+    };
+    if (!batch) return one(body);
+    for (auto& m : body.at("messages").as_array()) {
+      if (one(m)) return true;
+    }
+    return false;
+  }
+
+  // REQUIRES: a batch body was checked to hold 1–1,000 messages.
+  std::shared_ptr<std::vector<Item>> compose_items(const json::value& body, bool batch, const ComposeContext& ctx) {
+    auto items = std::make_shared<std::vector<Item>>();
+    auto add = [&](const json::value& v) {
+      auto r = compose_message(v, ctx);
+      items->push_back(r ? Item{std::move(*r), std::nullopt} : Item{std::nullopt, r.error()});
+    };
+    if (batch) {
+      for (auto& v : body.at("messages").as_array()) add(v);
+    } else {
+      add(body);
+    }
+    return items;
+  }
 
   void store_items(const Request& req, Responder respond, const std::string& key_id, bool batch, std::string idem,
                    std::shared_ptr<std::vector<Item>> items) {

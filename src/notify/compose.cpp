@@ -85,7 +85,7 @@ Result<store::MessageRecord> compose_message(const json::value& request, const C
   if (!request.is_object()) return bad("invalid_json", "a message must be a JSON object", "");
   const auto& o = request.as_object();
   static const char* known[] = {"recipient", "template", "vars", "text", "subject", "kind", "channels",
-                                "ttl_s", "metadata", "send_at", "night_consent"};
+                                "ttl_s", "metadata", "send_at", "night_consent", "locale"};
   for (auto& kv : o) {
     bool ok = false;
     for (auto* k : known) ok = ok || kv.key() == k;
@@ -93,6 +93,7 @@ Result<store::MessageRecord> compose_message(const json::value& request, const C
   }
 
   store::MessageRecord m;
+  std::string customer_locale;
   m.created_ms = m.updated_ms = ctx.now_ms;
   m.api_key_id = ctx.api_key_id;
   m.id = new_message_id(ctx.now_ms);
@@ -120,6 +121,21 @@ Result<store::MessageRecord> compose_message(const json::value& request, const C
       return bad(st.error().code, st.error().message, "recipient.customer_id");
     }
     recipient["customer_id"] = cid->as_string();
+    if (ctx.find_customer) {
+      auto customer = ctx.find_customer(std::string(cid->as_string()));
+      if (!customer) return customer.error();
+      if (!*customer) {
+        return bad("unknown_customer", "no customer with id '" + std::string(cid->as_string()) + "' in the directory",
+                   "recipient");
+      }
+      if ((*customer)->phones.empty()) {
+        return bad("customer_has_no_phone",
+                   "customer '" + (*customer)->id + "' has no phone number, and this server's channels need one", "recipient");
+      }
+      m.phone = (*customer)->phones.front();
+      recipient["phone"] = m.phone;
+      customer_locale = (*customer)->locale;
+    }
   }
   if (auto* ph = ro.if_contains("phone")) {
     if (!ph->is_string()) return bad("invalid_type", "'recipient.phone' must be a string", "recipient.phone");
@@ -181,7 +197,12 @@ Result<store::MessageRecord> compose_message(const json::value& request, const C
       return bad("kind_mismatch", "template '" + *template_name + "' is of kind '" + tpl->kind + "'", "kind");
     }
     // A typo in a variable name would otherwise send the message with the real variable missing.
-    std::string all_text = (tpl->alimtalk ? tpl->alimtalk->text : "") + "\n" + (tpl->sms ? tpl->sms->text + "\n" + tpl->sms->subject : "");
+    std::string all_text;
+    auto add_forms = [&](const LocaleForms& f) {
+      all_text += (f.alimtalk ? f.alimtalk->text : "") + "\n" + (f.sms ? f.sms->text + "\n" + f.sms->subject : "") + "\n";
+    };
+    add_forms(*tpl);
+    for (auto& [locale, forms] : tpl->locales) add_forms(forms);
     auto unknown = text::unknown_template_variables(all_text, vars);
     if (!unknown.empty()) {
       return bad("template_variable_unknown", "template '" + *template_name + "' has no variable '" + unknown.front() + "'",
@@ -209,9 +230,20 @@ Result<store::MessageRecord> compose_message(const json::value& request, const C
   auto resolved = resolve_chain(requested_chain, ctx.options, ctx.find_provider, "channels");
   if (!resolved) return resolved.error();
 
+  // The recipient's language picks the template's forms: the request's "locale", else the
+  // customer's, else the template's default.
+  std::string locale = customer_locale;
+  if (auto* l = o.if_contains("locale")) {
+    if (!l->is_string()) return bad("invalid_type", "'locale' must be a string such as \"ko\" or \"en\"", "locale");
+    auto normal = customers::normalize_locale(l->as_string());
+    if (!normal) return bad("invalid_value", "'locale' must be \"ko\" or \"en\"", "locale");
+    locale = *normal;
+  }
+  LocaleForms lf = tpl ? tpl->forms_for(locale.empty() ? tpl->default_locale : locale) : LocaleForms{};
+
   // Render each channel's form once.
   json::object forms;
-  bool has_alimtalk_form = tpl && tpl->alimtalk;
+  bool has_alimtalk_form = tpl && lf.alimtalk;
   bool wants_alimtalk = false, wants_sms = false;
   for (auto& s : *resolved) (s.rfind("alimtalk", 0) == 0 ? wants_alimtalk : wants_sms) = true;
   if (wants_alimtalk && m.kind == "ad") {
@@ -225,27 +257,27 @@ Result<store::MessageRecord> compose_message(const json::value& request, const C
                "channels");
   }
   if (wants_alimtalk && has_alimtalk_form && m.kind == "info") {
-    auto rendered = text::render_template(tpl->alimtalk->text, vars);
+    auto rendered = text::render_template(lf.alimtalk->text, vars);
     if (!rendered) return rendered.error();
     if (auto len = text::check_alimtalk_body(*rendered); !len) return make_error(len.error().code, len.error().message, "vars");
     json::object vo;
-    for (auto& name : text::template_variables(tpl->alimtalk->text)) vo[name] = vars.at(name);
+    for (auto& name : text::template_variables(lf.alimtalk->text)) vo[name] = vars.at(name);
     json::object codes;
-    for (auto& [p, code] : tpl->alimtalk->codes) codes[p] = code;
+    for (auto& [p, code] : lf.alimtalk->codes) codes[p] = code;
     forms["alimtalk"] = json::object{{"text", *rendered}, {"vars", std::move(vo)}, {"codes", std::move(codes)},
-                                     {"buttons", buttons_to_json(tpl->alimtalk->buttons)}};
+                                     {"buttons", buttons_to_json(lf.alimtalk->buttons)}};
   }
   std::string sms_kind;
   if (wants_sms) {
     std::string body, subj = *subject;
     if (tpl) {
-      if (!tpl->sms) {
+      if (!lf.sms) {
         if (explicit_chain) return bad("template_has_no_sms_form", "template '" + tpl->name + "' has no SMS form", "channels");
       } else {
-        auto rendered = text::render_template(tpl->sms->text, vars);
+        auto rendered = text::render_template(lf.sms->text, vars);
         if (!rendered) return rendered.error();
         body = *rendered;
-        auto rsub = text::render_template(tpl->sms->subject, vars);
+        auto rsub = text::render_template(lf.sms->subject, vars);
         if (!rsub) return rsub.error();
         if (subj.empty()) subj = *rsub;
       }

@@ -10,6 +10,7 @@
 #include <boost/json/value.hpp>
 
 #include "common/result.hpp"
+#include "customers/customer.hpp"
 #include "notify/options.hpp"
 #include "notify/templates.hpp"
 #include "store/records.hpp"
@@ -20,12 +21,18 @@ namespace jarip::notify {
 using TemplateLookup = std::function<std::optional<Template>(const std::string& name)>;
 using ProviderLookup = std::function<const ProviderRuntime*(const std::string& name)>;
 
+// Looks a customer up in the directory (on a store thread); nullopt when there is none.
+using CustomerLookup = std::function<Result<std::optional<customers::Customer>>(const std::string& id)>;
+
 struct ComposeContext {
   const DeliveryOptions& options;
   TemplateLookup find_template;
   ProviderLookup find_provider;
   TimeMs now_ms = 0;
   std::string api_key_id;
+  // Set when composing where the directory can be read: a customer_id then gets its phone and
+  // locale here (and unknown ids are refused); unset, they are filled in when the message is stored.
+  CustomerLookup find_customer = {};
 };
 
 // REQUIRES: request is the parsed JSON body of one message.

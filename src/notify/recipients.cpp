@@ -18,16 +18,25 @@ std::string recipient_customer_id(const store::MessageRecord& m) {
   return id && id->is_string() ? std::string(id->as_string()) : std::string();
 }
 
-namespace {
-
-Result<customers::Customer> load_customer(store::StoreSession& s, const std::string& id) {
+Result<std::optional<customers::Customer>> load_customer(store::StoreSession& s, const std::string& id) {
   auto row = s.get_customer(id);
   if (!row) return row.error();
-  if (!*row) return make_error("unknown_customer", "no customer with id '" + id + "' in the directory", "recipient");
+  if (!*row) return std::optional<customers::Customer>();
   boost::system::error_code ec;
   json::value doc = json::parse((*row)->doc_json, ec);
   if (ec) return make_error("storage_error", "customer '" + id + "' is stored unreadably");
-  return customers::customer_from_json(id, doc);
+  auto customer = customers::customer_from_json(id, doc);
+  if (!customer) return customer.error();
+  return std::optional<customers::Customer>(std::move(*customer));
+}
+
+namespace {
+
+Result<customers::Customer> existing_customer(store::StoreSession& s, const std::string& id) {
+  auto c = load_customer(s, id);
+  if (!c) return c.error();
+  if (!*c) return make_error("unknown_customer", "no customer with id '" + id + "' in the directory", "recipient");
+  return std::move(**c);
 }
 
 Error refusal(const customers::AdPermission& p) { return make_error(p.code, p.reason, "recipient"); }
@@ -41,7 +50,7 @@ bool needs_recipient_check(const store::MessageRecord& m) {
 Status resolve_recipient(store::StoreSession& s, store::MessageRecord& m, TimeMs now) {
   std::string customer_id = recipient_customer_id(m);
   if (!customer_id.empty()) {
-    auto customer = load_customer(s, customer_id);
+    auto customer = existing_customer(s, customer_id);
     if (!customer) return customer.error();
     if (customer->phones.empty()) {
       return make_error("customer_has_no_phone",
@@ -61,7 +70,7 @@ Status resolve_recipient(store::StoreSession& s, store::MessageRecord& m, TimeMs
     auto holders = s.customers_with_address(m.phone);
     if (!holders) return holders.error();
     for (const auto& id : *holders) {
-      auto customer = load_customer(s, id);
+      auto customer = existing_customer(s, id);
       if (!customer) continue;
       auto permission = customers::ad_permission(*customer, "sms", now);
       if (permission.code == "ad_consent_withdrawn") return refusal(permission);
@@ -86,7 +95,7 @@ Status apply_opt_out_to_customers(store::StoreSession& s, const std::string& pho
     auto row = s.get_customer(id);
     if (!row) return row.error();
     if (!*row) continue;
-    auto customer = load_customer(s, id);
+    auto customer = existing_customer(s, id);
     if (!customer) continue;
     for (const char* purpose : {"ad", "ad_night"}) {
       customers::Consent withdrawal{"sms", purpose, false, at, "080 opt-out (" + provider + ")", evidence.substr(0, 2000)};

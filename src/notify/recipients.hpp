@@ -4,6 +4,7 @@
 // snapshot just before the write); apply_opt_out_to_customers writes.
 #pragma once
 
+#include "customers/customer.hpp"
 #include "store/store.hpp"
 
 namespace jarip::notify {
@@ -14,6 +15,9 @@ namespace jarip::notify {
 // "recipient": unknown_customer, customer_has_no_phone, no_ad_consent, ad_consent_withdrawn,
 // ad_consent_expired, opted_out. Informational messages are never refused for ad consent.
 Status resolve_recipient(store::StoreSession& session, store::MessageRecord& message, TimeMs now);
+
+// A customer from the directory; nullopt when there is none.
+Result<std::optional<customers::Customer>> load_customer(store::StoreSession& session, const std::string& id);
 
 // The customer a message is addressed to; empty when addressed by phone/email.
 std::string recipient_customer_id(const store::MessageRecord& message);

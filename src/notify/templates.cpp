@@ -71,6 +71,70 @@ Status check_keys(const json::object& o, std::initializer_list<const char*> allo
 
 }  // namespace
 
+// The channel forms of one locale: "alimtalk" and "sms" of the document's top level or of one entry
+// of "locales". Field names in errors carry `prefix` ("" or "locales.en.").
+Status parse_forms(const json::object& o, const std::string& prefix, const std::string& kind, LocaleForms& t) {
+  if (auto* a = o.if_contains("alimtalk")) {
+    if (kind == "ad") {
+      return make_error("ad_not_allowed_on_alimtalk",
+                        "AlimTalk carries informational messages only; an ad template has no AlimTalk form", prefix + "alimtalk");
+    }
+    if (!a->is_object()) return field_error(prefix + "alimtalk", "'alimtalk' must be an object");
+    auto& ao = a->as_object();
+    // "variables" is derived from the text (GET shows it): accepted back so that GET → PUT works, and ignored.
+    if (auto s = check_keys(ao, {"text", "codes", "buttons", "variables"}, prefix + "alimtalk."); !s) return s.error();
+    AlimtalkForm form;
+    auto text = need_string(ao, "text", prefix + "alimtalk.");
+    if (!text) return text.error();
+    form.text = *text;
+    if (auto len = text::check_alimtalk_body(form.text); !len) {
+      return make_error(len.error().code, len.error().message, prefix + "alimtalk.text");
+    }
+    auto* codes = ao.if_contains("codes");
+    if (!codes || !codes->is_object() || codes->as_object().empty()) {
+      return field_error(prefix + "alimtalk.codes",
+                         "'alimtalk.codes' must map each provider to the template code registered there, "
+                         "e.g. {\"solapi\": \"KA01TP…\", \"nhn\": \"order_shipped\"}");
+    }
+    for (auto& kv : codes->as_object()) {
+      if (!kv.value().is_string() || kv.value().as_string().empty()) {
+        return field_error(prefix + "alimtalk.codes." + std::string(kv.key()), "template codes must be non-empty strings");
+      }
+      form.codes[std::string(kv.key())] = std::string(kv.value().as_string());
+    }
+    if (auto* b = ao.if_contains("buttons")) {
+      if (!b->is_array() || b->as_array().size() > 5) {
+        return field_error(prefix + "alimtalk.buttons", "'alimtalk.buttons' must be an array of at most 5 buttons");
+      }
+      for (auto& e : b->as_array()) {
+        if (!e.is_object() || !e.as_object().contains("type") || !e.as_object().contains("name")) {
+          return field_error(prefix + "alimtalk.buttons", "each button needs 'type' (WL, AL, DS, BK, MD, AC) and 'name'");
+        }
+      }
+      form.buttons = buttons_from_json(*b);
+    }
+    t.alimtalk = std::move(form);
+  }
+  if (auto* s = o.if_contains("sms")) {
+    if (!s->is_object()) return field_error(prefix + "sms", "'sms' must be an object");
+    auto& so = s->as_object();
+    if (auto st = check_keys(so, {"text", "subject"}, prefix + "sms."); !st) return st.error();
+    SmsForm form;
+    auto text = need_string(so, "text", prefix + "sms.");
+    if (!text) return text.error();
+    form.text = *text;
+    if (auto* sub = so.if_contains("subject")) {
+      if (!sub->is_string()) return field_error(prefix + "sms.subject", "'sms.subject' must be a string");
+      form.subject = std::string(sub->as_string());
+    }
+    if (!text::is_valid_utf8(form.text) || !text::is_valid_utf8(form.subject)) {
+      return make_error("invalid_utf8", "SMS text must be UTF-8", prefix + "sms.text");
+    }
+    t.sms = std::move(form);
+  }
+  return {};
+}
+
 Result<Template> parse_template(const std::string& name, const std::string& json_text) {
   if (!valid_template_name(name)) {
     return make_error("invalid_template_name", "template names are 1-64 characters of A-Z a-z 0-9 _ - .", "name");
@@ -79,7 +143,9 @@ Result<Template> parse_template(const std::string& name, const std::string& json
   json::value doc = json::parse(json_text, ec);
   if (ec || !doc.is_object()) return make_error("invalid_json", "template must be a JSON object");
   auto& o = doc.as_object();
-  if (auto s = check_keys(o, {"kind", "chain", "allow_costlier_fallback", "alimtalk", "sms", "name"}, ""); !s)
+  if (auto s = check_keys(o, {"kind", "chain", "allow_costlier_fallback", "alimtalk", "sms", "name", "default_locale",
+                              "locales"}, "");
+      !s)
     return s.error();
   Template t;
   t.name = name;
@@ -100,62 +166,30 @@ Result<Template> parse_template(const std::string& name, const std::string& json
     if (!f->is_bool()) return field_error("allow_costlier_fallback", "'allow_costlier_fallback' must be true or false");
     t.allow_costlier_fallback = f->as_bool();
   }
-  if (auto* a = o.if_contains("alimtalk")) {
-    if (t.kind == "ad") {
-      return make_error("ad_not_allowed_on_alimtalk",
-                        "AlimTalk carries informational messages only; an ad template has no AlimTalk form", "alimtalk");
+  if (auto st = parse_forms(o, "", t.kind, t); !st) return st.error();
+  if (auto* dl = o.if_contains("default_locale")) {
+    if (!dl->is_string() || (dl->as_string() != "ko" && dl->as_string() != "en")) {
+      return field_error("default_locale", "'default_locale' must be \"ko\" or \"en\"");
     }
-    if (!a->is_object()) return field_error("alimtalk", "'alimtalk' must be an object");
-    auto& ao = a->as_object();
-    if (auto s = check_keys(ao, {"text", "codes", "buttons"}, "alimtalk."); !s) return s.error();
-    AlimtalkForm form;
-    auto text = need_string(ao, "text", "alimtalk.");
-    if (!text) return text.error();
-    form.text = *text;
-    if (auto len = text::check_alimtalk_body(form.text); !len) {
-      return make_error(len.error().code, len.error().message, "alimtalk.text");
-    }
-    auto* codes = ao.if_contains("codes");
-    if (!codes || !codes->is_object() || codes->as_object().empty()) {
-      return field_error("alimtalk.codes",
-                         "'alimtalk.codes' must map each provider to the template code registered there, "
-                         "e.g. {\"solapi\": \"KA01TP…\", \"nhn\": \"order_shipped\"}");
-    }
-    for (auto& kv : codes->as_object()) {
-      if (!kv.value().is_string() || kv.value().as_string().empty()) {
-        return field_error("alimtalk.codes." + std::string(kv.key()), "template codes must be non-empty strings");
-      }
-      form.codes[std::string(kv.key())] = std::string(kv.value().as_string());
-    }
-    if (auto* b = ao.if_contains("buttons")) {
-      if (!b->is_array() || b->as_array().size() > 5) {
-        return field_error("alimtalk.buttons", "'alimtalk.buttons' must be an array of at most 5 buttons");
-      }
-      for (auto& e : b->as_array()) {
-        if (!e.is_object() || !e.as_object().contains("type") || !e.as_object().contains("name")) {
-          return field_error("alimtalk.buttons", "each button needs 'type' (WL, AL, DS, BK, MD, AC) and 'name'");
-        }
-      }
-      form.buttons = buttons_from_json(*b);
-    }
-    t.alimtalk = std::move(form);
+    t.default_locale = std::string(dl->as_string());
   }
-  if (auto* s = o.if_contains("sms")) {
-    if (!s->is_object()) return field_error("sms", "'sms' must be an object");
-    auto& so = s->as_object();
-    if (auto st = check_keys(so, {"text", "subject"}, "sms."); !st) return st.error();
-    SmsForm form;
-    auto text = need_string(so, "text", "sms.");
-    if (!text) return text.error();
-    form.text = *text;
-    if (auto* sub = so.if_contains("subject")) {
-      if (!sub->is_string()) return field_error("sms.subject", "'sms.subject' must be a string");
-      form.subject = std::string(sub->as_string());
+  if (auto* ls = o.if_contains("locales")) {
+    if (!ls->is_object()) return field_error("locales", "'locales' maps a locale (\"ko\", \"en\") to its channel forms");
+    for (auto& kv : ls->as_object()) {
+      std::string locale(kv.key());
+      std::string prefix = "locales." + locale + ".";
+      if (locale != "ko" && locale != "en") return field_error("locales." + locale, "locales are \"ko\" and \"en\"");
+      if (locale == t.default_locale) {
+        return field_error("locales." + locale, "the default locale's forms are the top-level 'alimtalk' and 'sms'");
+      }
+      if (!kv.value().is_object()) return field_error("locales." + locale, "must be an object with 'alimtalk' and/or 'sms'");
+      auto& lo = kv.value().as_object();
+      if (auto st = check_keys(lo, {"alimtalk", "sms"}, prefix); !st) return st.error();
+      LocaleForms forms;
+      if (auto st = parse_forms(lo, prefix, t.kind, forms); !st) return st.error();
+      if (!forms.alimtalk && !forms.sms) return field_error("locales." + locale, "needs 'alimtalk' or 'sms'");
+      t.locales[locale] = std::move(forms);
     }
-    if (!text::is_valid_utf8(form.text) || !text::is_valid_utf8(form.subject)) {
-      return make_error("invalid_utf8", "SMS text must be UTF-8", "sms.text");
-    }
-    t.sms = std::move(form);
   }
   if (!t.alimtalk && !t.sms) {
     return field_error("sms", "a template needs at least one channel form ('alimtalk' or 'sms')");
@@ -163,14 +197,9 @@ Result<Template> parse_template(const std::string& name, const std::string& json
   return t;
 }
 
-json::object template_to_json(const Template& t) {
-  json::object o;
-  o["name"] = t.name;
-  o["kind"] = t.kind;
-  json::array chain;
-  for (auto& s : t.chain) chain.emplace_back(s);
-  o["chain"] = std::move(chain);
-  o["allow_costlier_fallback"] = t.allow_costlier_fallback;
+namespace {
+
+void forms_to_json(const LocaleForms& t, json::object& o) {
   if (t.alimtalk) {
     json::object codes;
     for (auto& [p, c] : t.alimtalk->codes) codes[p] = c;
@@ -183,7 +212,39 @@ json::object template_to_json(const Template& t) {
                                   }()}};
   }
   if (t.sms) o["sms"] = json::object{{"text", t.sms->text}, {"subject", t.sms->subject}};
+}
+
+}  // namespace
+
+json::object template_to_json(const Template& t) {
+  json::object o;
+  o["name"] = t.name;
+  o["kind"] = t.kind;
+  json::array chain;
+  for (auto& s : t.chain) chain.emplace_back(s);
+  o["chain"] = std::move(chain);
+  o["allow_costlier_fallback"] = t.allow_costlier_fallback;
+  forms_to_json(t, o);
+  o["default_locale"] = t.default_locale;
+  if (!t.locales.empty()) {
+    json::object locales;
+    for (auto& [locale, forms] : t.locales) {
+      json::object lo;
+      forms_to_json(forms, lo);
+      locales[locale] = std::move(lo);
+    }
+    o["locales"] = std::move(locales);
+  }
   return o;
+}
+
+LocaleForms Template::forms_for(const std::string& locale) const {
+  LocaleForms out{alimtalk, sms};
+  auto it = locales.find(locale);
+  if (it == locales.end()) return out;
+  if (it->second.alimtalk) out.alimtalk = it->second.alimtalk;
+  if (it->second.sms) out.sms = it->second.sms;
+  return out;
 }
 
 }  // namespace jarip::notify

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,13 +25,26 @@ struct SmsForm {
   std::string subject;
 };
 
-struct Template {
+// One locale's forms of a template.
+struct LocaleForms {
+  std::optional<AlimtalkForm> alimtalk;
+  std::optional<SmsForm> sms;
+};
+
+// The top-level forms are the default locale's; `locales` holds the others ("en" beside a "ko"
+// default). An AlimTalk form in another locale is a separately registered Kakao template, with its
+// own codes.
+struct Template : LocaleForms {
   std::string name;
   std::string kind = "info";  // info | ad
   std::vector<std::string> chain;  // empty: server default
   bool allow_costlier_fallback = true;
-  std::optional<AlimtalkForm> alimtalk;
-  std::optional<SmsForm> sms;
+  std::string default_locale = "ko";
+  std::map<std::string, LocaleForms> locales;
+
+  // The forms for a recipient whose locale is `locale`: that locale's, channel by channel, where the
+  // template has them; the default locale's otherwise.
+  LocaleForms forms_for(const std::string& locale) const;
 };
 
 // Validates a template document (JSON text). Errors name the field, e.g. "alimtalk.codes".

@@ -117,6 +117,31 @@ def main():
         r = j.call("PUT", "/v1/customers/c-6", {"consents": [{"channel": "sms", "purpose": "ad", "granted": True}]})
         R.check_eq("a customer without a phone can still be stored: 201", r.status, 201)
 
+        # ---- templates per locale: the customer's language picks the form ------------------------
+        tpl = {"kind": "info", "chain": ["sms"], "sms": {"text": "#{name}님, 주문 #{order}번이 도착했습니다."},
+               "locales": {"en": {"sms": {"text": "Hi #{name}, order #{order} has arrived."}}}}
+        R.check_eq("PUT a template with an English form: 200", j.call("PUT", "/v1/templates/arrived", tpl).status, 200)
+        sent = {}
+        for label, recipient, extra in [("c-5 (en)", {"customer_id": "c-5"}, {}), ("c-2 (ko)", {"customer_id": "c-2"}, {}),
+                                        ("phone, locale en", {"phone": "010-5555-0077"}, {"locale": "en"}),
+                                        ("phone, no locale", {"phone": "010-5555-0078"}, {})]:
+            msg = dict({"recipient": recipient, "template": "arrived", "vars": {"name": "Kim", "order": "A-7"}}, **extra)
+            r = j.send(msg)
+            sent[label] = (r.json() or {}).get("id", "")
+            R.check_eq("template by locale, %s: 202" % label, r.status, 202)
+        h.await_all_delivered(sim, list(sent.values()), 20)
+        got = {k: ([x["text"] for x in sim.received(message_id=v)["messages"] if x["outcome"] == "delivered"] or [""])[0]
+               for k, v in sent.items()}
+        R.check("English form for the en customer and for locale en; Korean otherwise",
+                got["c-5 (en)"].startswith("Hi Kim") and got["phone, locale en"].startswith("Hi Kim")
+                and got["c-2 (ko)"].startswith("Kim님") and got["phone, no locale"].startswith("Kim님"), got)
+        r = j.send({"recipient": {"phone": "010-5555-0079"}, "template": "arrived", "vars": {"name": "a", "order": "1"},
+                    "locale": "fr"})
+        R.check("locale fr: 400 invalid_value at locale", r.status == 400 and err(r).get("field") == "locale", r)
+        r = j.call("PUT", "/v1/templates/bad", dict(tpl, locales={"ko": {"sms": {"text": "x"}}}))
+        R.check("a template repeating its default locale under locales: 400",
+                r.status == 400 and err(r).get("field") == "locales.ko", r)
+
         # ---- 080 opt-out reported by NHN --------------------------------------------------------
         j.call("PUT", "/v1/customers/c-4", {"phones": ["010-5555-0004"], "consents": [consents[0], consents[1]]})
         hook = {"hooksId": "h1", "webhookConfigId": "w1", "productName": "SMS", "appKey": "app", "event": "UNSUBSCRIBE",
