@@ -13,6 +13,8 @@
 #include "app/config.hpp"
 #include "app/server_app.hpp"
 #include "auth/api_keys.hpp"
+#include "channels/email/dkim.hpp"
+#include "channels/webpush/vapid.hpp"
 #include "http/client.hpp"
 #include "text/kst.hpp"
 
@@ -36,6 +38,11 @@ API keys (work on the database directly, also while the server runs):
                                    --rate: its own limit in requests/s (default: api.rate_per_key)
   keys list [--config FILE]
   keys revoke ID [--config FILE]
+
+Keys for channels (print to stdout; nothing is stored):
+  dkim keygen [--algorithm ed25519|rsa] [--selector S] [--domain D]
+                                   a DKIM signing key and the DNS TXT record to publish
+  webpush keygen                   a VAPID key pair for web push
 
 Client (talk to a running server; --url or JARIP_URL, --key or JARIP_API_KEY):
   send --to PHONE (--template NAME [--var k=v]… | --text TEXT) [--kind info|ad] [--channels a,b] [--subject S]
@@ -239,6 +246,38 @@ int cmd_send(const Args& args) {
   return print_result(call(args, "POST", "/v1/messages", json::serialize(msg)));
 }
 
+// The private key goes to stdout only, for the operator to put in a secrets file; the record is
+// what the domain's DNS must publish before any signed mail goes out.
+int cmd_dkim(const std::vector<std::string>& argv, const Args& args) {
+  if (argv.size() < 3 || argv[2] != "keygen") return fail(kUsage, "usage: jarip dkim keygen [--algorithm ed25519|rsa]");
+  std::string algorithm = args.first("algorithm");
+  if (algorithm.empty()) algorithm = "ed25519";
+  if (algorithm != "ed25519" && algorithm != "rsa") return fail(kUsage, "--algorithm is ed25519 or rsa");
+  std::string selector = args.first("selector");
+  if (selector.empty()) selector = "jarip";
+  std::string domain = args.first("domain");
+  if (domain.empty()) domain = "example.com";
+  auto key = channels::email::generate_dkim_key(algorithm == "rsa" ? channels::email::DkimAlgorithm::rsa_sha256
+                                                                   : channels::email::DkimAlgorithm::ed25519_sha256);
+  if (!key) return fail(kRefused, key.error().message);
+  std::cout << "# DNS: publish this TXT record\n"
+            << selector << "._domainkey." << domain << ". IN TXT " << channels::email::zone_file_txt(key->dns_record)
+            << "\n\n# private key (keep it secret; put it in the file named by the email provider's dkim_key_file)\n"
+            << key->private_key << (key->private_key.empty() || key->private_key.back() == '\n' ? "" : "\n");
+  // RSA keys are much longer records; many DNS panels want them pasted as one string.
+  if (algorithm == "rsa") std::cerr << "record as one string: " << key->dns_record << "\n";
+  return kOk;
+}
+
+int cmd_webpush(const std::vector<std::string>& argv) {
+  if (argv.size() < 3 || argv[2] != "keygen") return fail(kUsage, "usage: jarip webpush keygen");
+  auto keys = channels::webpush::VapidKeys::generate();
+  if (!keys) return fail(kRefused, keys.error().message);
+  std::cout << "public_key = \"" << keys->public_key_base64url() << "\"   # the site's applicationServerKey\n"
+            << "private_key = \"" << keys->private_key_base64url() << "\"  # secret: keep it in a *_file\n";
+  return kOk;
+}
+
 }  // namespace
 
 int run_cli(const std::vector<std::string>& argv) {
@@ -259,6 +298,8 @@ int run_cli(const std::vector<std::string>& argv) {
     std::cout << "database schema is up to date\n";
     return kOk;
   }
+  if (command == "dkim") return cmd_dkim(argv, args);
+  if (command == "webpush") return cmd_webpush(argv);
   if (command == "send") return cmd_send(args);
   if (command == "status") {
     if (args.positional.empty()) return fail(kUsage, "status needs a message id");

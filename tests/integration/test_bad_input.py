@@ -2,6 +2,7 @@
 """Bad input: every rejection has the documented JSON error shape, stores nothing, reaches no
 provider, and leaves the server healthy and delivering. Also provider webhooks with bad credentials."""
 
+import base64
 import json
 import os
 import socket
@@ -268,6 +269,22 @@ def main():
         c = j.cli("keys", "list", "--config", j.config_path, with_key=False)
         R.check("keys list shows it revoked", any("\tto-revoke\t" in ln and "revoked" in ln for ln in c.stdout.splitlines()),
                 c.stdout)
+
+        # channel key generation: records a DNS panel and a browser accept
+        c = j.cli("dkim", "keygen", "--domain", "shop.example.kr", with_key=False)
+        lines = c.stdout.splitlines()
+        txt = [ln for ln in lines if "._domainkey." in ln]
+        pub = txt[0].split("p=", 1)[1].rstrip('"') if txt else ""
+        R.check("dkim keygen: a TXT record for jarip._domainkey with a 32-byte ed25519 key, and the private seed",
+                c.returncode == 0 and txt and txt[0].startswith("jarip._domainkey.shop.example.kr. IN TXT \"v=DKIM1; k=ed25519; p=")
+                and len(base64.b64decode(pub)) == 32 and len(base64.b64decode(lines[-1])) == 32, c.stdout)
+        c = j.cli("dkim", "keygen", "--algorithm", "dsa", with_key=False)
+        R.check_eq("dkim keygen --algorithm dsa: exit 2", c.returncode, 2)
+        c = j.cli("webpush", "keygen", with_key=False)
+        pk = c.stdout.split('public_key = "', 1)[1].split('"', 1)[0] if 'public_key = "' in c.stdout else ""
+        raw = base64.urlsafe_b64decode(pk + "=" * (-len(pk) % 4)) if pk else b""
+        R.check("webpush keygen: an uncompressed P-256 public key (65 bytes, 0x04 first)",
+                c.returncode == 0 and len(raw) == 65 and raw[0] == 4, c.stdout)
 
         # a key with its own rate: 429 with Retry-After beyond it, nothing stored; other keys unaffected
         c = j.cli("keys", "create", "--name", "slow", "--rate", "2", "--config", j.config_path, with_key=False)
