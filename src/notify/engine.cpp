@@ -792,7 +792,11 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     bool all_accepted = true;
     for (auto& r : results) all_accepted = all_accepted && r.outcome == SendOutcome::accepted;
     if (transport != Outcome::success) {
+      // An answered 5xx/429 fails every message it carried, and successes are counted per message
+      // (their reports): counting it once would let batching dilute the failure ratio.
+      std::size_t weight = result.kind == http::ClientResult::Kind::response ? ids.size() : 1;
       p.breaker->record(permit, transport);
+      for (std::size_t i = 1; i < weight && permit.kind == PermitKind::normal; ++i) p.breaker->record(permit, transport);
     } else if (permit.kind == PermitKind::probe) {
       if (all_accepted) {
         p.breaker->record_pending_probe(permit);
