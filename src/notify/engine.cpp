@@ -66,6 +66,17 @@ struct ProviderState {
   TimeMs stall_computed_ms = -1;
 };
 
+// What an adapter built, as the HTTP client sends it, with the provider's timeout.
+http::ClientRequest to_client_request(channels::OutboundRequest&& request, int timeout_ms) {
+  http::ClientRequest req;
+  req.method = std::move(request.method);
+  req.url = std::move(request.url);
+  for (auto& h : request.headers) req.headers.push_back({std::move(h.name), std::move(h.value)});
+  req.body = std::move(request.body);
+  req.timeout_ms = timeout_ms;
+  return req;
+}
+
 struct PendingSettle {
   store::AttemptRecord attempt;
   SettleCause cause;
@@ -749,12 +760,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
       complete(p, kind, ids, *attempts, results, now, 0);
       return;
     }
-    http::ClientRequest req;
-    req.method = request->method;
-    req.url = request->url;
-    for (auto& h : request->headers) req.headers.push_back({h.name, h.value});
-    req.body = std::move(request->body);
-    req.timeout_ms = p.runtime.timeout_ms;
+    http::ClientRequest req = to_client_request(std::move(*request), p.runtime.timeout_ms);
     std::uint64_t serial = p.next_request++;
     p.on_wire.emplace(serial, now);
     client.send(std::move(req), [self = shared_from_this(), name, kind, ids = std::move(ids), permit, attempts,
@@ -974,12 +980,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
       settled(std::move(at), cause, make_error("provider_unavailable", "provider not available for a status query"));
       return;
     }
-    http::ClientRequest req;
-    req.method = request->method;
-    req.url = request->url;
-    for (auto& h : request->headers) req.headers.push_back({h.name, h.value});
-    req.body = std::move(request->body);
-    req.timeout_ms = p->runtime.timeout_ms;
+    http::ClientRequest req = to_client_request(std::move(*request), p->runtime.timeout_ms);
     client.send(std::move(req), [self = shared_from_this(), at = std::move(at), cause, query](http::ClientResult result) mutable {
       ProviderState* p = self->provider(at.provider);
       Result<channels::StatusResult> answer = make_error("provider_unavailable", result.error);
