@@ -7,6 +7,7 @@
 #include "customers/csv_import.hpp"
 #include "customers/directory.hpp"
 #include "notify/api.hpp"
+#include "notify/recipients.hpp"
 #include "text/kst.hpp"
 #include "text/phone.hpp"
 
@@ -20,24 +21,6 @@ using http::Response;
 namespace {
 
 constexpr std::string_view kPrefix = "/v1/customers";
-
-store::CustomerRecord to_record(const customers::Customer& c, TimeMs now) {
-  store::CustomerRecord r;
-  r.id = c.id;
-  r.doc_json = json::serialize(customers::customer_to_json(c));
-  r.addresses = c.phones;
-  r.addresses.insert(r.addresses.end(), c.emails.begin(), c.emails.end());
-  r.created_ms = now;
-  r.updated_ms = now;
-  return r;
-}
-
-Result<customers::Customer> from_record(const store::CustomerRecord& r) {
-  boost::system::error_code ec;
-  json::value doc = json::parse(r.doc_json, ec);
-  if (ec) return make_error("storage_error", "customer '" + r.id + "' is stored unreadably");
-  return customers::customer_from_json(r.id, doc);
-}
 
 // The history a consent change leaves: one event per (channel, purpose) whose answer or time
 // changed, and a withdrawal for a record that was removed. `changed` receives those changes.
@@ -99,13 +82,13 @@ Status put_customer_with_history(store::StoreSession& s, const ConsentNotices& n
   if (!existing) return existing.error();
   std::optional<customers::Customer> before;
   if (*existing) {
-    auto parsed = from_record(**existing);
+    auto parsed = customer_from_record(**existing);
     if (parsed) before = std::move(*parsed);
   }
   created = !*existing;
   std::vector<customers::Consent> changed;
   if (auto st = record_consent_changes(s, before ? &*before : nullptr, c, source, now, changed); !st) return st;
-  if (auto st = s.put_customer(to_record(c, now)); !st) return st;
+  if (auto st = s.put_customer(customer_record(c, now)); !st) return st;
   auto notice = store_consent_notice(s, notices, c, changed, now);
   if (!notice) return notice.error();
   notices_stored += *notice ? 1 : 0;
@@ -241,7 +224,7 @@ bool CustomerApi::handle(const Request& req, const Responder& respond) {
       if (!rows) return fail(respond, rows.error());
       std::vector<customers::Customer> list;
       for (auto& r : *rows) {
-        if (auto c = from_record(r)) list.push_back(std::move(*c));
+        if (auto c = customer_from_record(r)) list.push_back(std::move(*c));
       }
       Response out{200, "text/csv; charset=utf-8", customers::to_csv(list), {}};
       out.headers.push_back({"Content-Disposition", "attachment; filename=\"customers.csv\""});

@@ -18,14 +18,29 @@ std::string recipient_customer_id(const store::MessageRecord& m) {
   return id && id->is_string() ? std::string(id->as_string()) : std::string();
 }
 
+Result<customers::Customer> customer_from_record(const store::CustomerRecord& row) {
+  boost::system::error_code ec;
+  json::value doc = json::parse(row.doc_json, ec);
+  if (ec) return make_error("storage_error", "customer '" + row.id + "' is stored unreadably");
+  return customers::customer_from_json(row.id, doc);
+}
+
+store::CustomerRecord customer_record(const customers::Customer& c, TimeMs now) {
+  store::CustomerRecord r;
+  r.id = c.id;
+  r.doc_json = json::serialize(customers::customer_to_json(c));
+  r.addresses = c.phones;
+  r.addresses.insert(r.addresses.end(), c.emails.begin(), c.emails.end());
+  r.created_ms = now;
+  r.updated_ms = now;
+  return r;
+}
+
 Result<std::optional<customers::Customer>> load_customer(store::StoreSession& s, const std::string& id) {
   auto row = s.get_customer(id);
   if (!row) return row.error();
   if (!*row) return std::optional<customers::Customer>();
-  boost::system::error_code ec;
-  json::value doc = json::parse((*row)->doc_json, ec);
-  if (ec) return make_error("storage_error", "customer '" + id + "' is stored unreadably");
-  auto customer = customers::customer_from_json(id, doc);
+  auto customer = customer_from_record(**row);
   if (!customer) return customer.error();
   return std::optional<customers::Customer>(std::move(*customer));
 }
@@ -44,7 +59,9 @@ Error refusal(const customers::AdPermission& p) { return make_error(p.code, p.re
 }  // namespace
 
 bool needs_recipient_check(const store::MessageRecord& m) {
-  return m.kind == "ad" || m.recipient_json.find("\"customer_id\"") != std::string::npos;
+  // A message to a customer composed with the directory has its phone already; only an ad needs
+  // the consents read again.
+  return m.kind == "ad" || (m.phone.empty() && m.recipient_json.find("\"customer_id\"") != std::string::npos);
 }
 
 Status resolve_recipient(store::StoreSession& s, store::MessageRecord& m, TimeMs now) {
@@ -95,7 +112,7 @@ Status apply_opt_out_to_customers(store::StoreSession& s, const std::string& pho
     auto row = s.get_customer(id);
     if (!row) return row.error();
     if (!*row) continue;
-    auto customer = existing_customer(s, id);
+    auto customer = customer_from_record(**row);
     if (!customer) continue;
     for (const char* purpose : {"ad", "ad_night"}) {
       customers::Consent withdrawal{"sms", purpose, false, at, "080 opt-out (" + provider + ")", evidence.substr(0, 2000)};
@@ -110,12 +127,7 @@ Status apply_opt_out_to_customers(store::StoreSession& s, const std::string& pho
       store::ConsentEventRecord event{0, id, "sms", purpose, false, at, withdrawal.source, withdrawal.evidence, now};
       if (auto st = s.insert_consent_event(event); !st) return st;
     }
-    store::CustomerRecord updated = **row;
-    updated.doc_json = json::serialize(customers::customer_to_json(*customer));
-    updated.updated_ms = now;
-    updated.addresses = customer->phones;
-    updated.addresses.insert(updated.addresses.end(), customer->emails.begin(), customer->emails.end());
-    if (auto st = s.put_customer(updated); !st) return st;
+    if (auto st = s.put_customer(customer_record(*customer, now)); !st) return st;  // keeps created_ms
   }
   return {};
 }

@@ -16,13 +16,19 @@ namespace jarip::notify {
 // ad_consent_expired, opted_out. Informational messages are never refused for ad consent.
 Status resolve_recipient(store::StoreSession& session, store::MessageRecord& message, TimeMs now);
 
+// The stored form of a customer and back (the document as JSON, its phones and emails as addresses).
+// put_customer keeps the stored created_ms, so `now` sets it only for a new customer.
+Result<customers::Customer> customer_from_record(const store::CustomerRecord& row);
+store::CustomerRecord customer_record(const customers::Customer& customer, TimeMs now);
+
 // A customer from the directory; nullopt when there is none.
 Result<std::optional<customers::Customer>> load_customer(store::StoreSession& session, const std::string& id);
 
 // The customer a message is addressed to; empty when addressed by phone/email.
 std::string recipient_customer_id(const store::MessageRecord& message);
 
-// True when the composed message needs resolve_recipient (addressed by customer_id, or an ad).
+// True when the composed message needs resolve_recipient: an ad, or addressed by customer_id and
+// not yet given the customer's phone.
 bool needs_recipient_check(const store::MessageRecord& message);
 
 // An 080 opt-out from `phone`, reported by `provider`: every customer holding the number withdraws

@@ -6,11 +6,6 @@ namespace jarip::store {
 
 namespace {
 
-Status done(SqliteDb& db, int rc, const char* what) {
-  if (rc == SQLITE_DONE) return {};
-  return db.last_error(what);
-}
-
 CustomerRecord read_customer(const SqliteStatement& s) {
   CustomerRecord c;
   c.id = s.text(0);
@@ -36,14 +31,14 @@ Status SqliteSession::put_customer(const CustomerRecord& c) {
       "INSERT INTO customers (id, doc, created_ms, updated_ms) VALUES (?1, ?2, ?3, ?4) "
       "ON CONFLICT (id) DO UPDATE SET doc = excluded.doc, updated_ms = excluded.updated_ms");
   s.bind(1, c.id).bind(2, c.doc_json).bind(3, c.created_ms).bind(4, c.updated_ms);
-  if (auto st = done(db_, s.step(), "put customer"); !st) return st;
+  if (auto st = done_or_error(db_, s.step(), "put customer"); !st) return st;
   auto clear = db_.prepare("DELETE FROM customer_addresses WHERE customer_id = ?");
   clear.bind(1, c.id);
-  if (auto st = done(db_, clear.step(), "re-index customer"); !st) return st;
+  if (auto st = done_or_error(db_, clear.step(), "re-index customer"); !st) return st;
   for (const auto& address : c.addresses) {
     auto add = db_.prepare("INSERT OR IGNORE INTO customer_addresses (address, customer_id) VALUES (?, ?)");
     add.bind(1, address).bind(2, c.id);
-    if (auto st = done(db_, add.step(), "index customer address"); !st) return st;
+    if (auto st = done_or_error(db_, add.step(), "index customer address"); !st) return st;
   }
   return {};
 }
@@ -60,13 +55,13 @@ Result<std::optional<CustomerRecord>> SqliteSession::get_customer(const std::str
 Result<bool> SqliteSession::erase_customer(const std::string& id, TimeMs now) {
   auto del = db_.prepare("DELETE FROM customers WHERE id = ?");
   del.bind(1, id);
-  if (auto st = done(db_, del.step(), "erase customer"); !st) return st.error();
+  if (auto st = done_or_error(db_, del.step(), "erase customer"); !st) return st.error();
   bool existed = db_.changes() > 0;
   for (const char* sql : {"DELETE FROM customer_addresses WHERE customer_id = ?",
                           "DELETE FROM consent_events WHERE customer_id = ?"}) {
     auto s = db_.prepare(sql);
     s.bind(1, id);
-    if (auto st = done(db_, s.step(), "erase customer"); !st) return st.error();
+    if (auto st = done_or_error(db_, s.step(), "erase customer"); !st) return st.error();
   }
   // The messages stay (the merchant's record of what was sent and when) without who received them
   // or what they said.
@@ -75,10 +70,10 @@ Result<bool> SqliteSession::erase_customer(const std::string& id, TimeMs now) {
       "metadata_json = '{}', body_purged = 1, updated_ms = ?2 "
       "WHERE id IN (SELECT message_id FROM message_customers WHERE customer_id = ?1)");
   anon.bind(1, id).bind(2, now);
-  if (auto st = done(db_, anon.step(), "anonymise messages"); !st) return st.error();
+  if (auto st = done_or_error(db_, anon.step(), "anonymise messages"); !st) return st.error();
   auto unlink = db_.prepare("UPDATE message_customers SET customer_id = '' WHERE customer_id = ?");
   unlink.bind(1, id);
-  if (auto st = done(db_, unlink.step(), "anonymise messages"); !st) return st.error();
+  if (auto st = done_or_error(db_, unlink.step(), "anonymise messages"); !st) return st.error();
   return existed;
 }
 
@@ -114,7 +109,7 @@ Status SqliteSession::insert_consent_event(ConsentEventRecord& e) {
       "VALUES (?,?,?,?,?,?,?,?)");
   s.bind(1, e.customer_id).bind(2, e.channel).bind(3, e.purpose).bind(4, e.granted).bind(5, e.at);
   s.bind(6, e.source).bind(7, e.evidence).bind(8, e.recorded_ms);
-  if (auto st = done(db_, s.step(), "record consent"); !st) return st;
+  if (auto st = done_or_error(db_, s.step(), "record consent"); !st) return st;
   e.id = db_.last_insert_rowid();
   return {};
 }
@@ -146,7 +141,7 @@ Result<std::vector<ConsentEventRecord>> SqliteSession::list_consent_events(const
 Status SqliteSession::link_message_customer(const std::string& message_id, const std::string& customer_id) {
   auto s = db_.prepare("INSERT OR REPLACE INTO message_customers (message_id, customer_id) VALUES (?, ?)");
   s.bind(1, message_id).bind(2, customer_id);
-  return done(db_, s.step(), "link message to customer");
+  return done_or_error(db_, s.step(), "link message to customer");
 }
 
 }  // namespace jarip::store

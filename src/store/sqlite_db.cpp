@@ -71,4 +71,10 @@ Error SqliteDb::last_error(std::string_view what) const {
   return make_error("storage_error", std::string(what) + ": " + sqlite3_errmsg(db_));
 }
 
+Status done_or_error(SqliteDb& db, int rc, const char* what) {
+  if (rc == SQLITE_DONE) return {};
+  if ((rc & 0xff) == SQLITE_CONSTRAINT) return make_error("conflict", std::string(what) + ": already exists");
+  return db.last_error(what);
+}
+
 }  // namespace jarip::store

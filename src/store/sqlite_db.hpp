@@ -60,6 +60,12 @@ class SqliteStatement {
   sqlite3_stmt* stmt_;
 };
 
+class SqliteDb;
+
+// A statement's step that should have finished: ok for SQLITE_DONE, Error "conflict" for a constraint
+// violation, else the connection's error for `what`.
+Status done_or_error(SqliteDb& db, int rc, const char* what);
+
 class SqliteDb {
  public:
   SqliteDb() = default;

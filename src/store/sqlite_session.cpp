@@ -87,12 +87,6 @@ std::string claim_sql(const std::string& where) {
          where + " AND (lease_owner = '' OR lease_until_ms < ?3) LIMIT ?4) RETURNING " + kMessageColumns;
 }
 
-Status done_or_error(SqliteDb& db, int rc, const char* what) {
-  if (rc == SQLITE_DONE) return {};
-  if ((rc & 0xff) == SQLITE_CONSTRAINT) return make_error("conflict", std::string(what) + ": already exists");
-  return db.last_error(what);
-}
-
 }  // namespace
 
 Status SqliteSession::insert_message(const MessageRecord& message) {
