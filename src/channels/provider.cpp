@@ -7,12 +7,23 @@ std::string_view to_string(SendKind kind) {
     case SendKind::alimtalk: return "alimtalk";
     case SendKind::sms: return "sms";
     case SendKind::lms: return "lms";
+    case SendKind::email: return "email";
+    case SendKind::push: return "push";
+    case SendKind::inbox: return "inbox";
   }
   return "unknown";
 }
 
+std::optional<SendKind> parse_send_kind(std::string_view text) {
+  for (SendKind kind : {SendKind::alimtalk, SendKind::sms, SendKind::lms, SendKind::email, SendKind::push,
+                        SendKind::inbox}) {
+    if (to_string(kind) == text) return kind;
+  }
+  return std::nullopt;
+}
+
 std::string_view channel_of(SendKind kind) {
-  return kind == SendKind::alimtalk ? "alimtalk" : "sms";
+  return kind == SendKind::lms ? "sms" : to_string(kind);
 }
 
 std::string_view to_string(SendOutcome outcome) {

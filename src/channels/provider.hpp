@@ -21,9 +21,10 @@
 namespace jarip::channels {
 
 // What a provider is asked to send. "sms" in a chain becomes sms or lms by the CP949 byte length.
-enum class SendKind { alimtalk, sms, lms };
+enum class SendKind { alimtalk, sms, lms, email, push, inbox };
 std::string_view to_string(SendKind kind);
-// The chain-level channel a kind belongs to: "alimtalk" or "sms".
+std::optional<SendKind> parse_send_kind(std::string_view text);
+// The chain-level channel a kind belongs to: "alimtalk", "sms", "email", "push" or "inbox".
 std::string_view channel_of(SendKind kind);
 
 struct AlimtalkButton {
@@ -45,6 +46,19 @@ struct OutboundMessage {
   std::string template_code;                                   // AlimTalk: provider's template id/code
   std::vector<std::pair<std::string, std::string>> variables;  // AlimTalk: name (without #{}) → value
   std::vector<AlimtalkButton> buttons;                         // AlimTalk buttons, as registered
+
+  // Email, push and inbox. `text` is the plain-text body, `subject` the email subject or the push
+  // and inbox title.
+  std::string customer_id;     // the directory's id when addressed by customer_id, else empty
+  std::string email;           // email: normalised recipient address
+  std::string html;            // email: the HTML part (variables already escaped); empty: text only
+  std::string locale;          // "ko" | "en": the language of jarip's own words (unsubscribe line)
+  bool advertisement = false;  // an `ad` message: "(광고)" subject rules and opt-out lines applied
+  // The signed https link that opts this recipient out of advertising (RFC 8058 one-click target
+  // for email, the unsubscribe action of push and inbox); empty when none is offered.
+  std::string unsubscribe_url;
+  std::string link_url;                          // push/inbox: where a click leads; may be empty
+  std::vector<std::string> push_subscriptions;   // push: PushSubscription.toJSON() of each device
 };
 
 struct HttpHeader {
@@ -172,6 +186,9 @@ class ProviderAdapter {
   // providers carry one template code (NHN AlimTalk) or one body (NHN SMS/LMS) per request; build_send
   // refuses a mixed batch with Error "batch_not_uniform". Default: every message may share.
   virtual std::string batch_group(SendKind kind, const OutboundMessage& message) const { return {}; }
+  // False when the provider sends no delivery reports and its acceptance is the last word jarip
+  // gets (an SMTP relay's 250, a push service's 201, the inbox): the step then ends delivered.
+  virtual bool reports_delivery(SendKind kind) const { return true; }
   // True when the provider deduplicates on dedup_key itself, and for how long.
   virtual bool deduplicates(SendKind kind) const = 0;
   virtual TimeMs dedup_window_ms(SendKind kind) const = 0;

@@ -3,6 +3,7 @@
 #include <array>
 #include <string_view>
 
+#include "channels/inbox/inbox.hpp"
 #include "channels/nhn/nhn_adapter.hpp"
 #include "channels/solapi/solapi_adapter.hpp"
 
@@ -19,6 +20,7 @@ struct Registration {
 constexpr std::array kRegistry{
     Registration{"solapi", &solapi::make_solapi_adapter},
     Registration{"nhn", &nhn::make_nhn_adapter},
+    Registration{"inbox", &inbox::make_inbox_adapter},
 };
 
 }  // namespace

@@ -61,8 +61,8 @@ std::string_view message_type(SendKind kind) {
     case SendKind::alimtalk: return "ATA";
     case SendKind::sms: return "SMS";
     case SendKind::lms: return "LMS";
+    default: return "SMS";  // supports() keeps the other kinds away
   }
-  return "SMS";
 }
 
 // Salt must be 12–64 bytes (Solapi "API Key 인증 방식"); the engine's nonce is 32+ hex characters.
