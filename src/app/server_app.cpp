@@ -6,6 +6,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -14,6 +15,7 @@
 
 #include "auth/api_keys.hpp"
 #include "channels/registry.hpp"
+#include "channels/transport.hpp"
 #include "common/crypto.hpp"
 #include "common/log.hpp"
 #include "common/metrics.hpp"
@@ -46,9 +48,18 @@ Result<std::unique_ptr<store::Store>> open_store(const ServerConfig& sc, bool ex
   return store::open_sqlite_store(options);
 }
 
-Result<std::vector<notify::ProviderRuntime>> build_providers(const Config& config) {
+constexpr channels::SendKind kChainKinds[] = {channels::SendKind::alimtalk, channels::SendKind::sms,
+                                               channels::SendKind::email, channels::SendKind::push,
+                                               channels::SendKind::inbox};
+
+Result<std::vector<notify::ProviderRuntime>> build_providers(const Config& config, const channels::TransportEnv& env) {
   std::vector<notify::ProviderRuntime> out;
-  for (auto& name : config.children("providers")) {
+  std::vector<std::string> names = config.children("providers");
+  bool has_inbox = false;
+  for (auto& name : names) has_inbox = has_inbox || config.get("providers." + name + ".type", name) == "inbox";
+  // The inbox depends on no one and needs no settings: every server has one.
+  if (!has_inbox && std::find(names.begin(), names.end(), "inbox") == names.end()) names.push_back("inbox");
+  for (auto& name : names) {
     std::string prefix = "providers." + name;
     channels::ProviderSettings settings;
     settings.name = name;
@@ -59,10 +70,14 @@ Result<std::vector<notify::ProviderRuntime>> build_providers(const Config& confi
     notify::ProviderRuntime rt;
     rt.name = name;
     rt.adapter = std::shared_ptr<const channels::ProviderAdapter>(std::move(*adapter));
+    auto transport = channels::make_transport(settings, env);
+    if (!transport) return transport.error();
+    rt.transport = std::move(*transport);
     rt.channels = config.get_list(prefix + ".channels", {});
     if (rt.channels.empty()) {
-      if (rt.adapter->supports(channels::SendKind::alimtalk)) rt.channels.push_back("alimtalk");
-      if (rt.adapter->supports(channels::SendKind::sms)) rt.channels.push_back("sms");
+      for (auto kind : kChainKinds) {
+        if (rt.adapter->supports(kind)) rt.channels.emplace_back(channels::channel_of(kind));
+      }
     }
     auto timeout = config.get_int_in(prefix + ".timeout_ms", 3000, 1, 600000);
     if (!timeout) return timeout.error();
@@ -73,7 +88,7 @@ Result<std::vector<notify::ProviderRuntime>> build_providers(const Config& confi
     auto conc = config.get_int_in(prefix + ".max_concurrency", 32, 1, 10000);
     if (!conc) return conc.error();
     rt.max_concurrency = static_cast<int>(*conc);
-    for (const char* kind : {"alimtalk", "sms", "lms"}) {
+    for (const char* kind : {"alimtalk", "sms", "lms", "email", "push"}) {
       auto price = config.get_double(prefix + ".price_" + std::string(kind), 0);
       if (!price) return price.error();
       rt.price[kind] = *price;
@@ -128,10 +143,27 @@ int run_server(const Config& config) {
   log::Level level;
   if (log::parse_level(sc.log_level, level)) log::set_level(level);
 
-  auto providers = build_providers(config);
+  asio::io_context engine_io(1);
+  channels::TransportEnv transport_env;
+  transport_env.executor = engine_io.get_executor();
+  transport_env.allow_private_endpoints = config.get("webpush.allow_private_endpoints", "false") == "true";
+  transport_env.on_push_subscription_gone = [](const std::string& customer_id, const std::string&) {
+    log::warn("push subscription gone", {{"customer", customer_id}});
+  };
+  auto providers = build_providers(config, transport_env);
   if (!providers) {
     log::error("invalid provider configuration", {{"error", providers.error().message}, {"field", providers.error().field}});
     return 2;
+  }
+  // A channel without its own provider order takes every provider serving it, in configuration order.
+  for (auto kind : kChainKinds) {
+    std::string channel(channels::channel_of(kind));
+    auto& order = sc.delivery.channel_providers[channel];
+    if (!order.empty()) continue;
+    for (auto& p : *providers) {
+      if (std::find(p.channels.begin(), p.channels.end(), channel) != p.channels.end()) order.push_back(p.name);
+    }
+    if (order.empty()) sc.delivery.channel_providers.erase(channel);
   }
   for (auto& [channel, names] : sc.delivery.channel_providers) {
     for (auto& n : names) {
@@ -151,7 +183,6 @@ int run_server(const Config& config) {
 
   SystemClock clock;
   MetricsRegistry metrics;
-  asio::io_context engine_io(1);
   asio::io_context server_io(sc.io_threads);
   std::map<std::string, std::shared_ptr<const channels::ProviderAdapter>> adapters;
   for (auto& p : *providers) adapters[p.name] = p.adapter;

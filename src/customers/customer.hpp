@@ -34,6 +34,9 @@ struct Customer {
   std::vector<std::string> phones;  // mobile numbers, normalised digits: "01012345678"
   std::vector<std::string> emails;  // "local@domain", domain in lower case
   std::vector<Consent> consents;    // at most one per (channel, purpose)
+  // Web push subscriptions, one per device: PushSubscription.toJSON() text, validated where it
+  // enters (notify/), opaque here.
+  std::vector<std::string> push_subscriptions;
 
   bool operator==(const Customer&) const = default;
 };

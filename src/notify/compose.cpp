@@ -2,9 +2,13 @@
 
 #include <boost/json.hpp>
 
+#include <set>
+
 #include <cstdio>
 
 #include "common/crypto.hpp"
+#include "notify/recipients.hpp"
+#include "notify/rich_forms.hpp"
 #include "text/ad_rules.hpp"
 #include "text/cp949.hpp"
 #include "customers/directory.hpp"
@@ -26,6 +30,10 @@ std::string new_message_id(TimeMs now_ms) {
 
 std::string dedup_key(const std::string& message_id, int step) { return message_id + "." + std::to_string(step); }
 
+bool is_chain_channel(std::string_view channel) {
+  return channel == "alimtalk" || channel == "sms" || channel == "email" || channel == "push" || channel == "inbox";
+}
+
 
 Result<std::vector<std::string>> resolve_chain(const std::vector<std::string>& requested,
                                                const DeliveryOptions& options, const ProviderLookup& find_provider,
@@ -34,8 +42,9 @@ Result<std::vector<std::string>> resolve_chain(const std::vector<std::string>& r
   for (const auto& entry : requested) {
     auto at = entry.find('@');
     std::string channel = entry.substr(0, at);
-    if (channel != "alimtalk" && channel != "sms") {
-      return make_error("unknown_channel", "unknown channel '" + channel + "' (known: alimtalk, sms)", field);
+    if (!is_chain_channel(channel)) {
+      return make_error("unknown_channel", "unknown channel '" + channel + "' (known: alimtalk, sms, email, push, inbox)",
+                        field);
     }
     if (at != std::string::npos) {
       std::string provider = entry.substr(at + 1);
@@ -94,6 +103,7 @@ Result<store::MessageRecord> compose_message(const json::value& request, const C
 
   store::MessageRecord m;
   std::string customer_locale;
+  bool customer_looked_up = false;
   m.created_ms = m.updated_ms = ctx.now_ms;
   m.api_key_id = ctx.api_key_id;
   m.id = new_message_id(ctx.now_ms);
@@ -128,13 +138,18 @@ Result<store::MessageRecord> compose_message(const json::value& request, const C
         return bad("unknown_customer", "no customer with id '" + std::string(cid->as_string()) + "' in the directory",
                    "recipient");
       }
-      if ((*customer)->phones.empty()) {
-        return bad("customer_has_no_phone",
-                   "customer '" + (*customer)->id + "' has no phone number, and this server's channels need one", "recipient");
+      if (!(*customer)->phones.empty()) {
+        m.phone = (*customer)->phones.front();
+        recipient["phone"] = m.phone;
       }
-      m.phone = (*customer)->phones.front();
-      recipient["phone"] = m.phone;
+      if (!(*customer)->emails.empty()) recipient["email"] = (*customer)->emails.front();
+      if (!(*customer)->push_subscriptions.empty()) {
+        json::array devices;
+        for (const auto& sub : (*customer)->push_subscriptions) devices.emplace_back(sub);
+        recipient["push_subscriptions"] = std::move(devices);
+      }
       customer_locale = (*customer)->locale;
+      customer_looked_up = true;
     }
   }
   if (auto* ph = ro.if_contains("phone")) {
@@ -145,16 +160,16 @@ Result<store::MessageRecord> compose_message(const json::value& request, const C
     recipient["phone"] = number->domestic;
   }
   if (auto* em = ro.if_contains("email")) {
-    if (!em->is_string() || em->as_string().find('@') == json::string::npos) {
-      return bad("invalid_email", "'recipient.email' must be an email address", "recipient.email");
+    if (!em->is_string()) return bad("invalid_type", "'recipient.email' must be a string", "recipient.email");
+    auto address = customers::normalize_email(em->as_string());
+    if (!address) {
+      return bad("invalid_email", "'recipient.email' is not a valid email address: " + address.error().message,
+                 "recipient.email");
     }
-    recipient["email"] = em->as_string();
+    recipient["email"] = *address;
   }
-  // Every channel of this server (AlimTalk, SMS/LMS) reaches a phone; an email-only recipient would be
-  // accepted and then never delivered.
-  if (m.phone.empty() && !recipient.contains("customer_id")) {
-    return bad("missing_field", "'recipient' needs 'phone' or 'customer_id' (this server has no email channel yet)",
-               "recipient.phone");
+  if (m.phone.empty() && !recipient.contains("customer_id") && !recipient.contains("email")) {
+    return bad("missing_field", "'recipient' needs 'phone', 'email' or 'customer_id'", "recipient.phone");
   }
   m.recipient_json = json::serialize(recipient);
 
@@ -200,6 +215,9 @@ Result<store::MessageRecord> compose_message(const json::value& request, const C
     std::string all_text;
     auto add_forms = [&](const LocaleForms& f) {
       all_text += (f.alimtalk ? f.alimtalk->text : "") + "\n" + (f.sms ? f.sms->text + "\n" + f.sms->subject : "") + "\n";
+      if (f.email) all_text += f.email->subject + "\n" + f.email->text + "\n" + f.email->html + "\n";
+      if (f.push) all_text += f.push->title + "\n" + f.push->body + "\n" + f.push->url + "\n";
+      if (f.inbox) all_text += f.inbox->title + "\n" + f.inbox->text + "\n";
     };
     add_forms(*tpl);
     for (auto& [locale, forms] : tpl->locales) add_forms(forms);
@@ -244,8 +262,9 @@ Result<store::MessageRecord> compose_message(const json::value& request, const C
   // Render each channel's form once.
   json::object forms;
   bool has_alimtalk_form = tpl && lf.alimtalk;
-  bool wants_alimtalk = false, wants_sms = false;
-  for (auto& s : *resolved) (s.rfind("alimtalk", 0) == 0 ? wants_alimtalk : wants_sms) = true;
+  std::set<std::string> wanted;
+  for (auto& s : *resolved) wanted.insert(split_step(s).channel);
+  bool wants_alimtalk = wanted.count("alimtalk") > 0, wants_sms = wanted.count("sms") > 0;
   if (wants_alimtalk && m.kind == "ad") {
     if (explicit_chain) {
       return bad("ad_not_allowed_on_alimtalk", "AlimTalk carries informational messages only; send ads by SMS", "channels");
@@ -268,6 +287,13 @@ Result<store::MessageRecord> compose_message(const json::value& request, const C
                                      {"buttons", buttons_to_json(lf.alimtalk->buttons)}};
   }
   std::string sms_kind;
+  std::string plain_sms_text, plain_sms_subject;  // before the ad format, for channels that lend it
+  if (tpl && lf.sms) {
+    auto rendered = text::render_template(lf.sms->text, vars);
+    if (rendered) plain_sms_text = *rendered;
+    auto rsub = text::render_template(lf.sms->subject, vars);
+    if (rsub) plain_sms_subject = *rsub;
+  }
   if (wants_sms) {
     std::string body, subj = *subject;
     if (tpl) {
@@ -303,19 +329,55 @@ Result<store::MessageRecord> compose_message(const json::value& request, const C
       forms["sms"] = json::object{{"text", body}, {"subject", subj}, {"kind", sms_kind}};
     }
   }
+  if (wanted.count("email") || wanted.count("push") || wanted.count("inbox")) {
+    RichFormInput rich;
+    rich.forms = tpl ? &lf : nullptr;
+    rich.vars = &vars;
+    rich.raw_text = *raw_text;
+    rich.subject = *subject;
+    rich.fallback_text = plain_sms_text;
+    rich.fallback_subject = plain_sms_subject;
+    if (rich.fallback_text.empty() && tpl && lf.alimtalk) {
+      if (auto rendered = text::render_template(lf.alimtalk->text, vars); rendered) rich.fallback_text = *rendered;
+    }
+    rich.advertisement = m.kind == "ad";
+    rich.sender_name = ctx.options.ads.sender_name;
+    rich.locale = locale.empty() ? (tpl ? tpl->default_locale : "ko") : locale;
+    if (auto st = render_rich_forms(rich, wanted.count("email") > 0, wanted.count("push") > 0, wanted.count("inbox") > 0,
+                                    forms);
+        !st)
+      return st.error();
+  }
+  forms["locale"] = locale.empty() ? (tpl ? tpl->default_locale : "ko") : locale;
   // Keep only the steps that have a form; a fallback never turns info AlimTalk into an ad SMS
   // because kind is fixed per message and the SMS form was rendered with the same kind.
+  // Addressed by customer_id without the directory at hand, the directory decides when the message
+  // is stored (resolve_recipient).
+  const bool decided_later = recipient.contains("customer_id") && !customer_looked_up;
+  auto reachable = [&](const std::string& channel) { return decided_later || !unreachable_reason(recipient, channel); };
   std::vector<std::string> steps;
+  bool any_form = false;
   for (auto& s : *resolved) {
-    bool alimtalk = s.rfind("alimtalk", 0) == 0;
-    if (alimtalk ? forms.contains("alimtalk") : forms.contains("sms")) steps.push_back(s);
+    std::string channel = split_step(s).channel;
+    if (!forms.contains(channel)) continue;
+    any_form = true;
+    if (reachable(channel)) steps.push_back(s);
   }
   if (steps.empty()) {
+    if (any_form) {
+      return bad("no_channel_for_recipient",
+                 "no channel in the chain reaches this recipient (SMS and AlimTalk need a phone, email an address, "
+                 "push and inbox a customer_id)",
+                 "recipient");
+    }
     return bad("no_channel_for_message", "no channel in the chain can carry this message (AlimTalk needs an info template with an AlimTalk form; SMS needs a text)",
                "channels");
   }
   if (tpl && !tpl->allow_costlier_fallback) {
-    auto kind_of = [&](const std::string& s) { return s.rfind("alimtalk", 0) == 0 ? std::string("alimtalk") : sms_kind; };
+    auto kind_of = [&](const std::string& s) {
+      std::string channel = split_step(s).channel;
+      return channel == "sms" ? sms_kind : channel;
+    };
     double first = price_of(ctx.find_provider, steps.front(), kind_of(steps.front()));
     std::vector<std::string> kept;
     for (auto& s : steps) {

@@ -11,6 +11,7 @@
 
 #include "common/result.hpp"
 #include "customers/customer.hpp"
+#include "notify/forms.hpp"
 #include "notify/options.hpp"
 #include "notify/templates.hpp"
 #include "store/records.hpp"
@@ -44,6 +45,8 @@ Result<std::vector<std::string>> resolve_chain(const std::vector<std::string>& r
                                                const std::string& field);
 
 std::string new_message_id(TimeMs now_ms);
+// alimtalk, sms, email, push, inbox.
+bool is_chain_channel(std::string_view channel);
 // The deduplication key sent to a provider: one per (message, chain step), never per attempt.
 std::string dedup_key(const std::string& message_id, int step);
 

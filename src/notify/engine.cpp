@@ -38,6 +38,7 @@ struct Active {
   store::MessageRecord record;
   std::vector<std::string> chain;
   MessageForms forms;
+  RecipientAddresses to;  // email, push and inbox addresses; empty for a message to a phone only
   bool provider_asked = false;  // some provider has been asked to send it: no longer cancellable
   bool in_flight = false;       // part of a send request right now
   bool queued = false;
@@ -252,6 +253,9 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   void finish_stop() {
     tick_timer.cancel();
     client.close_idle();
+    for (auto& [name, p] : providers) {
+      if (p->runtime.transport) p->runtime.transport->close();
+    }
     if (on_drained) {
       auto done = std::move(on_drained);
       on_drained = nullptr;
@@ -407,6 +411,10 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     Active a;
     a.chain = parse_chain(record.chain_json);
     a.forms = parse_forms(record.rendered_json);
+    if (record.recipient_json.find("\"customer_id\"") != std::string::npos ||
+        record.recipient_json.find("\"email\"") != std::string::npos) {
+      a.to = parse_recipient(record.recipient_json);
+    }
     // Conservative: a later step may have been reached by asking a provider on an earlier one.
     a.provider_asked = record.step_attempts > 0 || record.step > 0;
     std::string id = record.id;
@@ -491,7 +499,27 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   }
 
   SendKind send_kind_of(const Active& a, const ChainStep& step) const {
-    return step.channel == "alimtalk" ? SendKind::alimtalk : a.forms.sms_kind;
+    if (step.channel == "sms") return a.forms.sms_kind;
+    return channels::parse_send_kind(step.channel).value_or(SendKind::sms);
+  }
+
+  // Why this step cannot carry the message to its recipient (no address, or the customer refused
+  // ads on the channel): {code, text}; empty code when it can.
+  std::pair<std::string, std::string> step_refusal(const Active& a, const ChainStep& step) const {
+    if (auto refused = a.to.ad_refused.find(step.channel); refused != a.to.ad_refused.end()) return refused->second;
+    if (step.channel == "email") {
+      if (!a.forms.has_email) return {"no_form", "the message has no email form"};
+      if (a.to.email.empty()) return {"no_address", "the recipient has no email address"};
+    } else if (step.channel == "push") {
+      if (!a.forms.has_push) return {"no_form", "the message has no push form"};
+      if (a.to.push_subscriptions.empty()) return {"no_address", "the recipient has no web push subscription"};
+    } else if (step.channel == "inbox") {
+      if (!a.forms.has_inbox) return {"no_form", "the message has no inbox form"};
+      if (a.to.customer_id.empty()) return {"no_address", "the inbox needs a message addressed by customer_id"};
+    } else if (a.record.phone.empty()) {
+      return {"no_address", "the recipient has no phone number"};
+    }
+    return {};
   }
 
   bool admits(ProviderState& p) {
@@ -530,6 +558,12 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
       skip_step(a, "provider_unavailable", a.last_error_text, now);
       return;
     }
+    if (auto [code, why] = step_refusal(a, step); !code.empty()) {
+      a.last_error_code = code;
+      a.last_error_text = why;
+      skip_step(a, code, why, now);
+      return;
+    }
     if (!within_spending_cap(step.channel, p, kind, now)) {
       hold(a, next_kst_midnight(now), "daily spending cap for channel '" + step.channel + "' reached", now);
       return;
@@ -566,7 +600,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     skipped.step = r.step;
     skipped.channel = step.channel;
     skipped.provider = step.provider;
-    skipped.send_kind = step.channel == "alimtalk" ? "alimtalk" : std::string(channels::to_string(a.forms.sms_kind));
+    skipped.send_kind = std::string(channels::to_string(send_kind_of(a, step)));
     skipped.dedup_key = dedup_key(r.id, r.step);
     skipped.started_ms = skipped.ended_ms = now;
     skipped.outcome = "skipped";
@@ -670,14 +704,43 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     m.dedup_key = dedup_key(r.id, r.step);
     m.kind = kind;
     m.to = r.phone;
-    if (kind == SendKind::alimtalk) {
-      m.text = a.forms.alimtalk_text;
-      m.template_code = a.forms.alimtalk_codes[step.provider];
-      m.variables = a.forms.alimtalk_vars;
-      m.buttons = a.forms.buttons;
-    } else {
-      m.text = a.forms.sms_text;
-      m.subject = kind == SendKind::lms ? a.forms.sms_subject : std::string();
+    m.customer_id = a.to.customer_id;
+    m.locale = a.forms.locale;
+    m.advertisement = r.kind == "ad";
+    // Every email offers one-click unsubscribe (RFC 8058, and the bulk-sender rules of the big mail
+    // services); push and inbox offer it on ads.
+    if (!m.customer_id.empty() && options.unsubscribe_link && (kind == SendKind::email || m.advertisement)) {
+      m.unsubscribe_url = options.unsubscribe_link(m.customer_id, step.channel);
+    }
+    switch (kind) {
+      case SendKind::alimtalk:
+        m.text = a.forms.alimtalk_text;
+        m.template_code = a.forms.alimtalk_codes[step.provider];
+        m.variables = a.forms.alimtalk_vars;
+        m.buttons = a.forms.buttons;
+        break;
+      case SendKind::sms:
+      case SendKind::lms:
+        m.text = a.forms.sms_text;
+        m.subject = kind == SendKind::lms ? a.forms.sms_subject : std::string();
+        break;
+      case SendKind::email:
+        m.email = a.to.email;
+        m.subject = a.forms.email_subject;
+        m.text = a.forms.email_text;
+        m.html = a.forms.email_html;
+        break;
+      case SendKind::push:
+        m.push_subscriptions = a.to.push_subscriptions;
+        m.subject = a.forms.push_title;
+        m.text = a.forms.push_body;
+        m.link_url = a.forms.push_url;
+        if (m.link_url.empty() && !m.customer_id.empty() && options.inbox_link) m.link_url = options.inbox_link(m.customer_id);
+        break;
+      case SendKind::inbox:
+        m.subject = a.forms.inbox_title;
+        m.text = a.forms.inbox_text;
+        break;
     }
     return m;
   }
@@ -750,6 +813,27 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
       }
       return;
     }
+    if (p.runtime.transport) {
+      std::uint64_t serial = p.next_request++;
+      p.on_wire.emplace(serial, now);
+      auto batch = outbound;
+      p.runtime.transport->send(kind, std::move(batch), p.runtime.timeout_ms,
+                                [self = shared_from_this(), name, kind, ids = std::move(ids), permit, attempts,
+                                 outbound = std::move(outbound), serial](channels::TransportResult result) mutable {
+                                  // Transports complete on the engine's executor; post anyway so that a
+                                  // transport answering inline cannot re-enter the send loop.
+                                  self->on_engine([self, name, kind, ids = std::move(ids), permit, attempts,
+                                                   outbound = std::move(outbound), serial,
+                                                   result = std::move(result)]() mutable {
+                                    if (auto* p = self->provider(name)) {
+                                      p->on_wire.erase(serial);
+                                      if (result.answered) p->last_answer_ms = self->clock.now_ms();
+                                    }
+                                    self->after_transport(name, kind, std::move(ids), permit, *attempts, std::move(result));
+                                  });
+                                });
+      return;
+    }
     channels::RequestContext context{now, crypto::random_hex(16)};
     auto request = p.runtime.adapter->build_send(kind, outbound, context);
     if (!request) {
@@ -777,7 +861,6 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
                       std::vector<store::AttemptRecord>& attempts, const std::vector<channels::OutboundMessage>& outbound,
                       http::ClientResult result) {
     ProviderState& p = *provider(name);
-    TimeMs now = clock.now_ms();
     std::vector<channels::SendResult> results;
     Outcome transport = Outcome::success;
     if (result.kind == http::ClientResult::Kind::response) {
@@ -790,19 +873,50 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
       results.assign(ids.size(), channels::SendResult{SendOutcome::retryable, "", "transport", result.error});
       transport = Outcome::failure;
     }
+    std::size_t failure_weight = result.kind == http::ClientResult::Kind::response ? ids.size() : 1;
+    on_answer(name, kind, ids, permit, attempts, std::move(results), transport, failure_weight, result.elapsed_ms);
+  }
+
+  void after_transport(const std::string& name, SendKind kind, std::vector<std::string> ids, Permit permit,
+                       std::vector<store::AttemptRecord>& attempts, channels::TransportResult result) {
+    Outcome transport = result.health == channels::ProviderHealth::ok        ? Outcome::success
+                        : result.health == channels::ProviderHealth::timeout ? Outcome::timeout
+                                                                             : Outcome::failure;
+    on_answer(name, kind, ids, permit, attempts, std::move(result.results), transport, result.answered ? ids.size() : 1,
+              result.elapsed_ms);
+  }
+
+  // The provider's answer to one send (HTTP response, transport result), as per-message results.
+  // `failure_weight`: how many failures an unhealthy answer counts (one per message it carried when
+  // the provider answered, since successes are counted per message).
+  void on_answer(const std::string& name, SendKind kind, const std::vector<std::string>& ids, Permit permit,
+                 std::vector<store::AttemptRecord>& attempts, std::vector<channels::SendResult> results,
+                 Outcome transport, std::size_t failure_weight, int elapsed_ms) {
+    ProviderState& p = *provider(name);
+    TimeMs now = clock.now_ms();
     if (results.size() != ids.size()) {
       results.assign(ids.size(), channels::SendResult{SendOutcome::ambiguous, "", "adapter", "result count mismatch"});
     }
+    const bool final_on_accept = !p.runtime.adapter->reports_delivery(kind);
     // Breaker: transport problems count now; an accepted message counts when its report arrives,
-    // because providers such as Kakao in 2022 accept and fail later.
+    // because providers such as Kakao in 2022 accept and fail later. A provider without reports
+    // (SMTP, push, inbox) has said its last word: its acceptance counts now.
     bool all_accepted = true;
     for (auto& r : results) all_accepted = all_accepted && r.outcome == SendOutcome::accepted;
     if (transport != Outcome::success) {
       // An answered 5xx/429 fails every message it carried, and successes are counted per message
       // (their reports): counting it once would let batching dilute the failure ratio.
-      std::size_t weight = result.kind == http::ClientResult::Kind::response ? ids.size() : 1;
       p.breaker->record(permit, transport);
-      for (std::size_t i = 1; i < weight && permit.kind == PermitKind::normal; ++i) p.breaker->record(permit, transport);
+      for (std::size_t i = 1; i < failure_weight && permit.kind == PermitKind::normal; ++i) {
+        p.breaker->record(permit, transport);
+      }
+    } else if (final_on_accept) {
+      bool provider_fault = false;
+      for (auto& r : results) provider_fault = provider_fault || r.outcome == SendOutcome::retryable;
+      p.breaker->record(permit, provider_fault ? Outcome::failure : Outcome::success);
+      if (!provider_fault && permit.kind == PermitKind::normal) {
+        for (std::size_t i = 1; i < results.size(); ++i) p.breaker->record(permit, Outcome::success);
+      }
     } else if (permit.kind == PermitKind::probe) {
       if (all_accepted) {
         p.breaker->record_pending_probe(permit);
@@ -825,9 +939,9 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
       }
       if (answered) p.breaker->record_answered();
     }
-    p.latency.record(now, result.elapsed_ms, transport == Outcome::success);
-    if (p.latency_histogram) p.latency_histogram->observe(result.elapsed_ms / 1000.0);
-    complete(p, kind, ids, attempts, results, now, result.elapsed_ms);
+    p.latency.record(now, elapsed_ms, transport == Outcome::success);
+    if (p.latency_histogram) p.latency_histogram->observe(elapsed_ms / 1000.0);
+    complete(p, kind, ids, attempts, results, now, elapsed_ms);
   }
 
   void complete(ProviderState& p, SendKind kind, const std::vector<std::string>& ids,
@@ -839,12 +953,16 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     // (message as it should be written, the step it was sent on)
     auto msg_updates = std::make_shared<std::vector<std::pair<store::MessageRecord, int>>>();
     std::string channel(channels::channel_of(kind));
+    const bool final_on_accept = !p.runtime.adapter->reports_delivery(kind);
+    auto delivered_events = std::make_shared<std::vector<store::WebhookEventRecord>>();
     for (std::size_t i = 0; i < ids.size(); ++i) {
       auto it = active.find(ids[i]);
       auto& at = attempts[i];
       const auto& res = results[i];
       at.ended_ms = now;
       at.outcome = std::string(channels::to_string(res.outcome));
+      // A provider without delivery reports: its acceptance is the final outcome.
+      if (final_on_accept && res.outcome == SendOutcome::accepted) at.outcome = "delivered";
       at.provider_message_id = res.provider_message_id;
       at.error_code = res.error_code;
       at.error_text = res.error_text.substr(0, 500);
@@ -862,6 +980,17 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
       const int sent_step = at.step;
       switch (res.outcome) {
         case SendOutcome::accepted:
+          if (final_on_accept) {
+            r.state = store::kStateDelivered;
+            r.final_code = "delivered";
+            r.delivered_via = at.channel + "@" + at.provider;
+            m_delivered++;
+            if (options.webhooks) delivered_events->push_back(message_event("message.delivered", r, now));
+            release(a);
+            msg_updates->emplace_back(r, sent_step);
+            forget(r.id);
+            continue;
+          }
           r.state = store::kStateSent;
           r.step_deadline_ms = now + options.report_deadline_ms;
           release(a);
@@ -921,13 +1050,16 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
       route(a, now);
     }
     (void)elapsed_ms;
-    persist([att_updates, msg_updates](store::StoreSession& s) -> Status {
+    persist([att_updates, msg_updates, delivered_events](store::StoreSession& s) -> Status {
       for (auto& at : *att_updates) {
         if (auto st = s.finish_attempt(at); !st) return st;
       }
       for (auto& [r, sent_step] : *msg_updates) {
         auto written = s.update_message_if(r, store::kStateSending, sent_step);
         if (!written) return written.error();
+      }
+      for (auto& event : *delivered_events) {
+        if (auto st = s.insert_webhook_event(event); !st) return st;
       }
       return {};
     });

@@ -41,7 +41,54 @@ MessageForms parse_forms(const std::string& rendered_json) {
     f.sms_subject = str(so, "subject");
     f.sms_kind = str(so, "kind") == "lms" ? channels::SendKind::lms : channels::SendKind::sms;
   }
+  if (auto* e = o.if_contains("email"); e && e->is_object()) {
+    auto& eo = e->as_object();
+    f.has_email = true;
+    f.email_subject = str(eo, "subject");
+    f.email_text = str(eo, "text");
+    f.email_html = str(eo, "html");
+  }
+  if (auto* p = o.if_contains("push"); p && p->is_object()) {
+    auto& po = p->as_object();
+    f.has_push = true;
+    f.push_title = str(po, "title");
+    f.push_body = str(po, "body");
+    f.push_url = str(po, "url");
+  }
+  if (auto* i = o.if_contains("inbox"); i && i->is_object()) {
+    auto& io = i->as_object();
+    f.has_inbox = true;
+    f.inbox_title = str(io, "title");
+    f.inbox_text = str(io, "text");
+  }
+  f.locale = str(o, "locale");
   return f;
+}
+
+RecipientAddresses parse_recipient(const std::string& recipient_json) {
+  RecipientAddresses r;
+  boost::system::error_code ec;
+  auto doc = json::parse(recipient_json, ec);
+  if (ec || !doc.is_object()) return r;
+  auto& o = doc.as_object();
+  auto str = [&](const json::object& obj, const char* k) {
+    auto* p = obj.if_contains(k);
+    return p && p->is_string() ? std::string(p->as_string()) : std::string();
+  };
+  r.customer_id = str(o, "customer_id");
+  r.email = str(o, "email");
+  if (auto* subs = o.if_contains("push_subscriptions"); subs && subs->is_array()) {
+    for (auto& e : subs->as_array()) {
+      if (e.is_string()) r.push_subscriptions.emplace_back(e.as_string());
+    }
+  }
+  if (auto* refused = o.if_contains("ad_refused"); refused && refused->is_object()) {
+    for (auto& kv : refused->as_object()) {
+      if (!kv.value().is_object()) continue;
+      r.ad_refused[std::string(kv.key())] = {str(kv.value().as_object(), "code"), str(kv.value().as_object(), "reason")};
+    }
+  }
+  return r;
 }
 
 std::vector<std::string> parse_chain(const std::string& chain_json) {

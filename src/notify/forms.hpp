@@ -19,12 +19,36 @@ struct MessageForms {
   std::string sms_text;
   std::string sms_subject;
   channels::SendKind sms_kind = channels::SendKind::sms;
+  bool has_email = false;
+  std::string email_subject;  // "(광고)" already in front for ads
+  std::string email_text;
+  std::string email_html;
+  bool has_push = false;
+  std::string push_title;
+  std::string push_body;
+  std::string push_url;
+  bool has_inbox = false;
+  std::string inbox_title;
+  std::string inbox_text;
+  std::string locale;  // the recipient's language the forms were rendered in
 };
 
 MessageForms parse_forms(const std::string& rendered_json);
 
+// Where a message goes, as MessageRecord::recipient_json holds it (the phone is a column of its own).
+struct RecipientAddresses {
+  std::string customer_id;
+  std::string email;
+  std::vector<std::string> push_subscriptions;  // PushSubscription.toJSON() of each device
+  // Channels an ad may not use for this customer: channel → (code, reason), e.g. email →
+  // ("ad_consent_withdrawn", "…"). The engine skips those steps with that reason.
+  std::map<std::string, std::pair<std::string, std::string>> ad_refused;
+};
+
+RecipientAddresses parse_recipient(const std::string& recipient_json);
+
 struct ChainStep {
-  std::string channel;   // alimtalk | sms
+  std::string channel;   // alimtalk | sms | email | push | inbox
   std::string provider;
 };
 

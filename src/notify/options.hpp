@@ -1,12 +1,14 @@
 // Delivery configuration as the engine and the API see it, already validated by app/config.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "channels/provider.hpp"
+#include "channels/transport.hpp"
 #include "common/clock.hpp"
 #include "notify/breaker.hpp"
 
@@ -19,7 +21,9 @@ struct ProviderRuntime {
   int timeout_ms = 3000;              // per send request
   double rate_per_s = 0;              // 0 = unlimited
   int max_concurrency = 32;           // send requests in flight at once
-  std::map<std::string, double> price;  // by send kind: alimtalk, sms, lms (KRW per message)
+  std::map<std::string, double> price;  // by send kind: alimtalk, sms, lms, email, push (KRW per message)
+  // Providers not reached by one HTTP request per batch (SMTP, web push, inbox) send through this.
+  std::shared_ptr<channels::Transport> transport;
 };
 
 struct AdOptions {
@@ -52,6 +56,11 @@ struct DeliveryOptions {
   int stall_latency_factor = 5;
   std::map<std::string, double> daily_cap_krw;  // per channel; 0 or absent = no cap
   bool webhooks = false;  // record message.* and provider.* events for the merchant's webhook
+  // Signed links into the customer's own pages (portal/), put into messages at send time. Unset:
+  // no such link is offered. unsubscribe_link(customer_id, channel) opts the customer out of ads on
+  // that channel; inbox_link(customer_id) opens their inbox.
+  std::function<std::string(const std::string& customer_id, const std::string& channel)> unsubscribe_link;
+  std::function<std::string(const std::string& customer_id)> inbox_link;
 };
 
 }  // namespace jarip::notify

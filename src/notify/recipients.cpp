@@ -2,7 +2,10 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+
 #include "customers/directory.hpp"
+#include "notify/forms.hpp"
 #include "text/kst.hpp"
 
 namespace jarip::notify {
@@ -59,29 +62,80 @@ Error refusal(const customers::AdPermission& p) { return make_error(p.code, p.re
 }  // namespace
 
 bool needs_recipient_check(const store::MessageRecord& m) {
-  // A message to a customer composed with the directory has its phone already; only an ad needs
+  // A message to a customer composed with the directory has its addresses already; only an ad needs
   // the consents read again.
-  return m.kind == "ad" || (m.phone.empty() && m.recipient_json.find("\"customer_id\"") != std::string::npos);
+  if (m.kind == "ad") return true;
+  if (m.recipient_json.find("\"customer_id\"") == std::string::npos) return false;
+  // Composed without the directory: no address was filled in.
+  return m.recipient_json.find("\"phone\"") == std::string::npos && m.recipient_json.find("\"email\"") == std::string::npos &&
+         m.recipient_json.find("\"push_subscriptions\"") == std::string::npos;
 }
 
 Status resolve_recipient(store::StoreSession& s, store::MessageRecord& m, TimeMs now) {
   std::string customer_id = recipient_customer_id(m);
+  std::vector<std::string> chain_channels;
+  for (const auto& step : parse_chain(m.chain_json)) {
+    std::string channel = split_step(step).channel;
+    if (std::find(chain_channels.begin(), chain_channels.end(), channel) == chain_channels.end()) {
+      chain_channels.push_back(channel);
+    }
+  }
   if (!customer_id.empty()) {
     auto customer = existing_customer(s, customer_id);
     if (!customer) return customer.error();
-    if (customer->phones.empty()) {
-      return make_error("customer_has_no_phone",
-                        "customer '" + customer_id + "' has no phone number, and this server's channels need one",
+    json::object recipient{{"customer_id", customer_id}};
+    if (!customer->phones.empty()) {
+      m.phone = customer->phones.front();
+      recipient["phone"] = m.phone;
+    }
+    if (!customer->emails.empty()) recipient["email"] = customer->emails.front();
+    if (!customer->push_subscriptions.empty()) {
+      json::array devices;
+      for (const auto& sub : customer->push_subscriptions) devices.emplace_back(sub);
+      recipient["push_subscriptions"] = std::move(devices);
+    }
+    bool reachable = false;
+    for (const auto& channel : chain_channels) reachable = reachable || !unreachable_reason(recipient, channel);
+    if (!reachable) {
+      return make_error("customer_unreachable",
+                        "customer '" + customer_id + "' has no address for any channel of this message's chain (" +
+                            *unreachable_reason(recipient, chain_channels.empty() ? "sms" : chain_channels.front()) + ")",
                         "recipient");
     }
-    m.phone = customer->phones.front();
-    m.recipient_json = json::serialize(json::object{{"customer_id", customer_id}, {"phone", m.phone}});
     if (m.kind == "ad") {
-      // Ads go by SMS/LMS only (AlimTalk carries informational messages): the SMS consent decides.
-      auto permission = customers::ad_permission(*customer, "sms", now);
-      if (!permission.allowed) return refusal(permission);
-      m.night_consent = permission.night_allowed;
+      // Consent is per channel: a channel the customer refused is skipped with its reason, and an ad
+      // no channel may carry is refused here. Night-time sending needs night consent on every channel
+      // that may carry it.
+      json::object refused;
+      std::optional<customers::AdPermission> first_refusal;
+      bool night = true, any_allowed = false;
+      for (const auto& channel : chain_channels) {
+        if (channel == "alimtalk") continue;  // never carries ads (compose drops it)
+        auto permission = customers::ad_permission(*customer, channel, now);
+        if (permission.allowed && channel == "sms" && !m.phone.empty()) {
+          auto opted_out = s.has_opt_out(m.phone);
+          if (!opted_out) return opted_out.error();
+          if (*opted_out) {
+            permission = customers::AdPermission{false, false, "opted_out",
+                                                 "this number opted out of advertising (free 080 opt-out call)"};
+          }
+        }
+        if (!permission.allowed) {
+          refused[channel] = json::object{{"code", permission.code}, {"reason", permission.reason}};
+          if (!first_refusal) first_refusal = permission;
+          continue;
+        }
+        any_allowed = true;
+        night = night && permission.night_allowed;
+      }
+      if (!any_allowed) {
+        if (first_refusal) return refusal(*first_refusal);
+        return make_error("no_ad_consent", "no channel of this chain may carry an ad", "recipient");
+      }
+      if (!refused.empty()) recipient["ad_refused"] = std::move(refused);
+      m.night_consent = night;
     }
+    m.recipient_json = json::serialize(recipient);
   } else if (m.kind == "ad" && !m.phone.empty()) {
     // Addressed by number: the request vouches for consent, but a recorded refusal or 080 call wins.
     auto holders = s.customers_with_address(m.phone);
@@ -92,8 +146,6 @@ Status resolve_recipient(store::StoreSession& s, store::MessageRecord& m, TimeMs
       auto permission = customers::ad_permission(*customer, "sms", now);
       if (permission.code == "ad_consent_withdrawn") return refusal(permission);
     }
-  }
-  if (m.kind == "ad" && !m.phone.empty()) {
     auto opted_out = s.has_opt_out(m.phone);
     if (!opted_out) return opted_out.error();
     if (*opted_out) {
@@ -101,6 +153,23 @@ Status resolve_recipient(store::StoreSession& s, store::MessageRecord& m, TimeMs
     }
   }
   return {};
+}
+
+std::optional<std::string> unreachable_reason(const json::object& recipient, std::string_view channel) {
+  auto has = [&](const char* key) {
+    const json::value* v = recipient.if_contains(key);
+    return v && ((v->is_string() && !v->as_string().empty()) || (v->is_array() && !v->as_array().empty()));
+  };
+  if (channel == "alimtalk" || channel == "sms") {
+    if (!has("phone")) return "no phone number";
+  } else if (channel == "email") {
+    if (!has("email")) return "no email address";
+  } else if (channel == "push") {
+    if (!has("push_subscriptions")) return "no web push subscription";
+  } else if (channel == "inbox") {
+    if (!has("customer_id")) return "the inbox needs a customer_id";
+  }
+  return std::nullopt;
 }
 
 Status apply_opt_out_to_customers(store::StoreSession& s, const std::string& phone, const std::string& provider,

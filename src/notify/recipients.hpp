@@ -4,17 +4,27 @@
 // snapshot just before the write); apply_opt_out_to_customers writes.
 #pragma once
 
+#include <optional>
+#include <string_view>
+
+#include <boost/json/object.hpp>
+
 #include "customers/customer.hpp"
 #include "store/store.hpp"
 
 namespace jarip::notify {
 
-// For a composed message: fills phone and recipient_json from the directory when addressed by
-// customer_id (night-time consent then comes from the customer's records, not the request), and
-// refuses an ad the recipient has not consented to or has opted out of. Errors, each with the field
-// "recipient": unknown_customer, customer_has_no_phone, no_ad_consent, ad_consent_withdrawn,
-// ad_consent_expired, opted_out. Informational messages are never refused for ad consent.
+// For a composed message: fills phone and recipient_json (phone, email, push subscriptions) from the
+// directory when addressed by customer_id, and checks an ad against the customer's consent on each
+// channel of its chain: a channel refused is recorded in recipient_json's "ad_refused" (the engine
+// skips it with that reason), and an ad no channel may carry is refused. Night-time consent then
+// comes from the customer's records, not the request. Errors, each with the field "recipient":
+// unknown_customer, customer_unreachable, no_ad_consent, ad_consent_withdrawn, ad_consent_expired,
+// opted_out. Informational messages are never refused for ad consent.
 Status resolve_recipient(store::StoreSession& session, store::MessageRecord& message, TimeMs now);
+
+// Why a recipient (recipient_json's object) cannot be reached on `channel`; nullopt when it can.
+std::optional<std::string> unreachable_reason(const boost::json::object& recipient, std::string_view channel);
 
 // The stored form of a customer and back (the document as JSON, its phones and emails as addresses).
 // put_customer keeps the stored created_ms, so `now` sets it only for a new customer.

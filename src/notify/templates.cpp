@@ -69,6 +69,14 @@ Status check_keys(const json::object& o, std::initializer_list<const char*> allo
   return {};
 }
 
+Status check_form_text(std::initializer_list<std::pair<const std::string&, const char*>> texts, const std::string& prefix) {
+  for (auto& [value, field] : texts) {
+    if (!text::is_valid_utf8(value)) return make_error("invalid_utf8", std::string("'") + field + "' must be UTF-8", prefix + field);
+    if (value.size() > 64 * 1024) return field_error(prefix + field, std::string("'") + field + "' is longer than 64 KiB");
+  }
+  return {};
+}
+
 }  // namespace
 
 // The channel forms of one locale: "alimtalk" and "sms" of the document's top level or of one entry
@@ -132,6 +140,68 @@ Status parse_forms(const json::object& o, const std::string& prefix, const std::
     }
     t.sms = std::move(form);
   }
+  if (auto* e = o.if_contains("email")) {
+    if (!e->is_object()) return field_error(prefix + "email", "'email' must be an object");
+    auto& eo = e->as_object();
+    if (auto st = check_keys(eo, {"subject", "text", "html"}, prefix + "email."); !st) return st.error();
+    EmailForm form;
+    auto subject = need_string(eo, "subject", prefix + "email.");
+    if (!subject) return subject.error();
+    auto text = need_string(eo, "text", prefix + "email.");
+    if (!text) return text.error();
+    form.subject = *subject;
+    form.text = *text;
+    if (auto* h = eo.if_contains("html")) {
+      if (!h->is_string()) return field_error(prefix + "email.html", "'email.html' must be a string");
+      form.html = std::string(h->as_string());
+    }
+    if (auto st = check_form_text({{form.subject, "email.subject"}, {form.text, "email.text"}, {form.html, "email.html"}},
+                                  prefix);
+        !st)
+      return st;
+    if (form.subject.find_first_of("\r\n") != std::string::npos) {
+      return make_error("header_injection", "an email subject is one line", prefix + "email.subject");
+    }
+    t.email = std::move(form);
+  }
+  if (auto* pu = o.if_contains("push")) {
+    if (!pu->is_object()) return field_error(prefix + "push", "'push' must be an object");
+    auto& po = pu->as_object();
+    if (auto st = check_keys(po, {"title", "body", "url"}, prefix + "push."); !st) return st.error();
+    PushForm form;
+    auto title = need_string(po, "title", prefix + "push.");
+    if (!title) return title.error();
+    auto body = need_string(po, "body", prefix + "push.");
+    if (!body) return body.error();
+    form.title = *title;
+    form.body = *body;
+    if (auto* u = po.if_contains("url")) {
+      if (!u->is_string()) return field_error(prefix + "push.url", "'push.url' must be a string");
+      form.url = std::string(u->as_string());
+      if (!form.url.empty() && form.url.rfind("https://", 0) != 0 && form.url.rfind("http://", 0) != 0) {
+        return field_error(prefix + "push.url", "'push.url' must be an http(s) URL");
+      }
+    }
+    if (auto st = check_form_text({{form.title, "push.title"}, {form.body, "push.body"}, {form.url, "push.url"}}, prefix);
+        !st)
+      return st;
+    t.push = std::move(form);
+  }
+  if (auto* i = o.if_contains("inbox")) {
+    if (!i->is_object()) return field_error(prefix + "inbox", "'inbox' must be an object");
+    auto& io = i->as_object();
+    if (auto st = check_keys(io, {"title", "text"}, prefix + "inbox."); !st) return st.error();
+    InboxForm form;
+    auto text = need_string(io, "text", prefix + "inbox.");
+    if (!text) return text.error();
+    form.text = *text;
+    if (auto* ti = io.if_contains("title")) {
+      if (!ti->is_string()) return field_error(prefix + "inbox.title", "'inbox.title' must be a string");
+      form.title = std::string(ti->as_string());
+    }
+    if (auto st = check_form_text({{form.title, "inbox.title"}, {form.text, "inbox.text"}}, prefix); !st) return st;
+    t.inbox = std::move(form);
+  }
   return {};
 }
 
@@ -143,8 +213,8 @@ Result<Template> parse_template(const std::string& name, const std::string& json
   json::value doc = json::parse(json_text, ec);
   if (ec || !doc.is_object()) return make_error("invalid_json", "template must be a JSON object");
   auto& o = doc.as_object();
-  if (auto s = check_keys(o, {"kind", "chain", "allow_costlier_fallback", "alimtalk", "sms", "name", "default_locale",
-                              "locales"}, "");
+  if (auto s = check_keys(o, {"kind", "chain", "allow_costlier_fallback", "alimtalk", "sms", "email", "push", "inbox",
+                              "name", "default_locale", "locales"}, "");
       !s)
     return s.error();
   Template t;
@@ -184,15 +254,15 @@ Result<Template> parse_template(const std::string& name, const std::string& json
       }
       if (!kv.value().is_object()) return field_error("locales." + locale, "must be an object with 'alimtalk' and/or 'sms'");
       auto& lo = kv.value().as_object();
-      if (auto st = check_keys(lo, {"alimtalk", "sms"}, prefix); !st) return st.error();
+      if (auto st = check_keys(lo, {"alimtalk", "sms", "email", "push", "inbox"}, prefix); !st) return st.error();
       LocaleForms forms;
       if (auto st = parse_forms(lo, prefix, t.kind, forms); !st) return st.error();
-      if (!forms.alimtalk && !forms.sms) return field_error("locales." + locale, "needs 'alimtalk' or 'sms'");
+      if (forms.empty()) return field_error("locales." + locale, "needs at least one channel form");
       t.locales[locale] = std::move(forms);
     }
   }
-  if (!t.alimtalk && !t.sms) {
-    return field_error("sms", "a template needs at least one channel form ('alimtalk' or 'sms')");
+  if (t.empty()) {
+    return field_error("sms", "a template needs at least one channel form ('alimtalk', 'sms', 'email', 'push' or 'inbox')");
   }
   return t;
 }
@@ -212,6 +282,9 @@ void forms_to_json(const LocaleForms& t, json::object& o) {
                                   }()}};
   }
   if (t.sms) o["sms"] = json::object{{"text", t.sms->text}, {"subject", t.sms->subject}};
+  if (t.email) o["email"] = json::object{{"subject", t.email->subject}, {"text", t.email->text}, {"html", t.email->html}};
+  if (t.push) o["push"] = json::object{{"title", t.push->title}, {"body", t.push->body}, {"url", t.push->url}};
+  if (t.inbox) o["inbox"] = json::object{{"title", t.inbox->title}, {"text", t.inbox->text}};
 }
 
 }  // namespace
@@ -239,11 +312,14 @@ json::object template_to_json(const Template& t) {
 }
 
 LocaleForms Template::forms_for(const std::string& locale) const {
-  LocaleForms out{alimtalk, sms};
+  LocaleForms out = *this;
   auto it = locales.find(locale);
   if (it == locales.end()) return out;
   if (it->second.alimtalk) out.alimtalk = it->second.alimtalk;
   if (it->second.sms) out.sms = it->second.sms;
+  if (it->second.email) out.email = it->second.email;
+  if (it->second.push) out.push = it->second.push;
+  if (it->second.inbox) out.inbox = it->second.inbox;
   return out;
 }
 

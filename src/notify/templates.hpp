@@ -25,10 +25,33 @@ struct SmsForm {
   std::string subject;
 };
 
-// One locale's forms of a template.
+struct EmailForm {
+  std::string subject;  // one line; "(광고)" is added for ads
+  std::string text;     // the plain-text part
+  std::string html;     // the HTML part; variables are HTML-escaped into it. Empty: text only
+};
+
+struct PushForm {
+  std::string title;
+  std::string body;
+  std::string url;  // where a click leads; may hold variables; empty: the customer's inbox
+};
+
+struct InboxForm {
+  std::string title;
+  std::string text;
+};
+
+// One locale's forms of a template. A channel without its own form falls back to the SMS text
+// (email, push, inbox), so that a message can always reach the end of its chain.
 struct LocaleForms {
   std::optional<AlimtalkForm> alimtalk;
   std::optional<SmsForm> sms;
+  std::optional<EmailForm> email;
+  std::optional<PushForm> push;
+  std::optional<InboxForm> inbox;
+
+  bool empty() const { return !alimtalk && !sms && !email && !push && !inbox; }
 };
 
 // The top-level forms are the default locale's; `locales` holds the others ("en" beside a "ko"

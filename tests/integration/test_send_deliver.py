@@ -255,9 +255,10 @@ def main():
         # ---- 8. channels view ------------------------------------------------------------------------------
         ch = j.channels()
         provs = {p.get("provider"): p for p in ch.get("providers", [])}
-        R.check("channels: both providers, breakers closed, channels listed",
-                set(provs) == {"solapi", "nhn"} and all(p.get("breaker") == "closed" for p in provs.values())
-                and all(set(p.get("channels", [])) == {"alimtalk", "sms"} for p in provs.values()), ch)
+        R.check("channels: both providers and the built-in inbox, breakers closed, channels listed",
+                set(provs) == {"solapi", "nhn", "inbox"} and all(p.get("breaker") == "closed" for p in provs.values())
+                and all(set(provs[n].get("channels", [])) == {"alimtalk", "sms"} for n in ("solapi", "nhn"))
+                and provs["inbox"].get("channels") == ["inbox"], ch)
 
         # ---- 8b. operator drain: force a provider's breaker open, then end it ---------------------------
         r = j.call("POST", "/v1/channels/solapi/drain")

@@ -77,7 +77,8 @@ class NhnAdapter final : public ProviderAdapter {
   const std::string& name() const override { return config_.name; }
 
   bool supports(SendKind kind) const override {
-    return is_alimtalk(kind) ? !config_.alimtalk_appkey.empty() : !config_.sms_appkey.empty();
+    if (is_alimtalk(kind)) return !config_.alimtalk_appkey.empty();
+    return (kind == SendKind::sms || kind == SendKind::lms) && !config_.sms_appkey.empty();
   }
 
   std::size_t max_batch(SendKind) const override { return config_.batch_size; }

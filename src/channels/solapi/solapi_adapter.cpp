@@ -151,7 +151,10 @@ class SolapiAdapter final : public ProviderAdapter {
 
   const std::string& name() const override { return config_.name; }
 
-  bool supports(SendKind kind) const override { return kind != SendKind::alimtalk || !config_.pf_id.empty(); }
+  bool supports(SendKind kind) const override {
+    if (kind == SendKind::alimtalk) return !config_.pf_id.empty();
+    return kind == SendKind::sms || kind == SendKind::lms;
+  }
 
   std::size_t max_batch(SendKind) const override { return config_.batch_size; }
 
