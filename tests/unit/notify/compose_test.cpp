@@ -124,7 +124,8 @@ TEST(Compose, RejectsBadInputWithCodeAndField) {
       {R"([])", "invalid_json", ""},
       {R"({"text":"x"})", "missing_field", "recipient"},
       {R"({"recipient":{"phone":"010-12"},"text":"x"})", "invalid_phone", "recipient.phone"},
-      {R"({"recipient":{"email":"a@b.kr"},"text":"x"})", "missing_field", "recipient.phone"},
+      {R"({"recipient":{"email":"a@b.kr"},"text":"x"})", "no_channel_for_recipient", "recipient"},  // chain alimtalk, sms: no phone
+      {R"({"recipient":{},"text":"x"})", "missing_field", "recipient.phone"},
       {R"({"recipient":{"phone":"01012345678"},"text":"x","colour":1})", "unknown_field", "colour"},
       {R"({"recipient":{"phone":"01012345678"},"template":"nope"})", "unknown_template", "template"},
       {R"({"recipient":{"phone":"01012345678"},"template":"ship","vars":{"name":"김"}})", "template_variable_missing", "vars.order"},
