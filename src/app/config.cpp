@@ -283,6 +283,18 @@ Result<ServerConfig> server_config(const Config& c) {
   if (d.sms_unencodable != "reject" && d.sms_unencodable != "replace") {
     return make_error("config_invalid", "delivery.sms_unencodable must be \"reject\" or \"replace\"", "delivery.sms_unencodable");
   }
+  s.public_url = c.get("public.url");
+  if (s.public_url.empty()) {
+    std::string host = s.http.host.empty() || s.http.host == "0.0.0.0" ? "127.0.0.1" : s.http.host;
+    if (host.find(':') != std::string::npos) host = "[" + host + "]";
+    s.public_url = (s.http.tls_cert_file.empty() ? "http://" : "https://") + host + ":" + std::to_string(s.http.port);
+  }
+  while (!s.public_url.empty() && s.public_url.back() == '/') s.public_url.pop_back();
+  if (s.public_url.rfind("https://", 0) != 0 && s.public_url.rfind("http://", 0) != 0) {
+    return make_error("config_invalid", "public.url must be an http(s) URL such as https://n.example.kr", "public.url");
+  }
+  s.link_secret = c.get("public.link_secret");
+  s.merchant_name = c.get("public.merchant_name", c.get("ads.sender_name"));
   d.ads.sender_name = c.get("ads.sender_name");
   d.ads.opt_out_number = c.get("ads.opt_out_number");
   auto& b = d.breaker;

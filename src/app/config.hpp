@@ -64,6 +64,11 @@ struct ServerConfig {
   notify::ApiOptions api;
   notify::DeliveryOptions delivery;
   notify::WebhookOptions webhooks;
+  // The customer's pages (portal/): where they are reached, and the key their links are signed
+  // with (hex, 64 digits; empty: a key kept in data_dir/link-secret). Nodes of a cluster share both.
+  std::string public_url;
+  std::string link_secret;
+  std::string merchant_name;
 };
 
 // Typed view with validation; errors name the key.

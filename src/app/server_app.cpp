@@ -23,6 +23,8 @@
 #include "notify/api.hpp"
 #include "notify/engine.hpp"
 #include "notify/webhooks.hpp"
+#include "portal/link_tokens.hpp"
+#include "portal/portal.hpp"
 #include "store/powercut_vfs.hpp"
 #include "store/store.hpp"
 
@@ -183,6 +185,25 @@ int run_server(const Config& config) {
 
   SystemClock clock;
   MetricsRegistry metrics;
+
+  // The customer's pages and the signed links to them that messages carry.
+  auto signer = sc.link_secret.empty()
+                    ? portal::load_or_create_link_secret((std::filesystem::path(sc.data_dir) / "link-secret").string())
+                    : portal::LinkSigner::from_hex(sc.link_secret);
+  if (!signer) {
+    log::error("invalid configuration", {{"error", signer.error().message}, {"field", "public.link_secret"}});
+    return 2;
+  }
+  portal::PortalOptions portal_options;
+  portal_options.public_url = sc.public_url;
+  portal_options.merchant_name = sc.merchant_name;
+  auto links = std::make_shared<const portal::PortalLinks>(*signer, portal_options);
+  sc.delivery.unsubscribe_link = [links, &clock](const std::string& customer_id, const std::string& channel) {
+    return links->unsubscribe(customer_id, channel, clock.now_ms());
+  };
+  sc.delivery.inbox_link = [links, &clock](const std::string& customer_id) {
+    return links->inbox(customer_id, clock.now_ms());
+  };
   asio::io_context server_io(sc.io_threads);
   std::map<std::string, std::shared_ptr<const channels::ProviderAdapter>> adapters;
   for (auto& p : *providers) adapters[p.name] = p.adapter;
@@ -199,6 +220,18 @@ int run_server(const Config& config) {
     log::error("cannot load template files", {{"error", s.error().message}});
     return 2;
   }
+  auto notices = std::make_shared<const notify::ConsentNotices>(api.consent_notices());
+  portal_options.wake = notices->wake;
+  portal::Portal customer_pages(**store, clock, *signer, portal_options, notify::make_consent_change_function(notices));
+  api.set_public_routes([&customer_pages](const http::Request& request, const http::Responder& respond) {
+    return customer_pages.handle(request, respond);
+  });
+  api.set_customer_links([links, &clock](const std::string& customer_id) {
+    TimeMs now = clock.now_ms();
+    return boost::json::object{{"inbox", links->inbox(customer_id, now)},
+                               {"unsubscribe", links->unsubscribe(customer_id, "*", now)},
+                               {"reconfirm", links->reconfirm(customer_id, now)}};
+  });
   metrics.gauge("jarip_store_queue_depth", {}, [&] { return static_cast<double>((*store)->stats().queue_depth); });
   metrics.gauge("jarip_store_commits", {}, [&] { return static_cast<double>((*store)->stats().commits); });
 

@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "common/crypto.hpp"
+#include "customers/directory.hpp"
 #include "notify/compose.hpp"
 #include "notify/customer_api.hpp"
 #include "notify/recipients.hpp"
@@ -113,6 +114,8 @@ struct Api::Impl {
   };
   std::map<std::string, KeyBucket> key_buckets;
   std::atomic<bool> ready{false};
+  std::function<bool(const Request&, const Responder&)> public_routes;
+  std::function<json::object(const std::string&)> customer_links;
   CustomerApi customers;
   std::atomic<std::uint64_t>& m_accepted;
   std::atomic<std::uint64_t>& m_rejected;
@@ -192,6 +195,7 @@ struct Api::Impl {
     }
     if (path == "/metrics") return respond(Response{200, "text/plain; version=0.0.4", metrics.render(), {}});
     if (path.rfind("/v1/providers/", 0) == 0) return provider_report(std::move(request), std::move(respond));
+    if (public_routes && public_routes(request, respond)) return;
     if (path.rfind("/v1/", 0) != 0) return fail(respond, make_error("not_found", "no such endpoint: " + path));
 
     auto req = std::make_shared<Request>(std::move(request));
@@ -230,6 +234,11 @@ struct Api::Impl {
         return channels_view(respond);
       }
       if (p == "/v1/opt-outs" && m == "GET") return opt_outs(respond);
+      if (customer_links && p.rfind("/v1/customers/", 0) == 0 && p.size() > 20 &&
+          p.compare(p.size() - 6, 6, "/links") == 0) {
+        if (m != "GET") return fail(respond, make_error("method_not_allowed", "use GET on a customer's links"));
+        return links_view(p.substr(14, p.size() - 14 - 6), respond);
+      }
       if (customers.handle(*req, respond)) return;
       if (p.rfind("/v1/channels/", 0) == 0 && p.size() > 19 && p.compare(p.size() - 6, 6, "/drain") == 0) {
         std::string provider = p.substr(13, p.size() - 13 - 6);
@@ -241,6 +250,17 @@ struct Api::Impl {
       fail(respond, make_error("not_found", "no such endpoint: " + m + " " + p));
     });
     (void)method;
+  }
+
+  // Signed links are handed out only for customers of the directory.
+  void links_view(std::string id, Responder respond) {
+    if (auto st = customers::check_customer_id(id); !st) return fail(respond, make_error("not_found", "no such customer"));
+    store.read([this, id, respond](store::StoreSession& s) {
+      auto row = s.get_customer(id);
+      if (!row) return fail(respond, row.error());
+      if (!*row) return fail(respond, make_error("not_found", "no customer with id '" + id + "'"));
+      respond(Response::json(200, json::serialize(customer_links(id))));
+    });
   }
 
   // ---- messages -------------------------------------------------------------------------------
@@ -608,6 +628,16 @@ Status Api::put_template_now(const Template& t, const std::string& json_text) {
   std::unique_lock lock(impl_->templates_mutex);
   impl_->templates[t.name] = t;
   return {};
+}
+
+ConsentNotices Api::consent_notices() { return impl_->consent_notices(); }
+
+void Api::set_public_routes(std::function<bool(const http::Request&, const http::Responder&)> routes) {
+  impl_->public_routes = std::move(routes);
+}
+
+void Api::set_customer_links(std::function<json::object(const std::string& customer_id)> links) {
+  impl_->customer_links = std::move(links);
 }
 
 void Api::handle(http::Request&& request, http::Responder respond) { impl_->route(std::move(request), std::move(respond)); }

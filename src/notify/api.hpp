@@ -9,10 +9,13 @@
 #include <shared_mutex>
 #include <string>
 
+#include <boost/json/object.hpp>
+
 #include "auth/api_keys.hpp"
 #include "common/clock.hpp"
 #include "common/metrics.hpp"
 #include "http/message.hpp"
+#include "notify/customer_api.hpp"
 #include "notify/engine.hpp"
 #include "notify/templates.hpp"
 #include "store/store.hpp"
@@ -37,6 +40,14 @@ class Api {
 
   // Readiness: false while starting or shutting down.
   void set_ready(bool ready);
+
+  // How consent changes are confirmed to customers (for the pages that change consent).
+  ConsentNotices consent_notices();
+  // Routes without an API key (the customer's pages, push subscription): tried before the API's own;
+  // true when answered. Set before the server starts.
+  void set_public_routes(std::function<bool(const http::Request&, const http::Responder&)> routes);
+  // GET /v1/customers/{id}/links: the customer's signed page links, as a JSON object.
+  void set_customer_links(std::function<boost::json::object(const std::string& customer_id)> links);
 
  private:
   struct Impl;

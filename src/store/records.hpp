@@ -129,6 +129,24 @@ struct ConsentEventRecord {
   TimeMs recorded_ms = 0;
 };
 
+// One message as the customer's inbox page shows it (store/sqlite_portal.cpp): the message and when
+// the customer marked it read (0 = unread).
+struct InboxItem {
+  MessageRecord message;
+  TimeMs read_ms = 0;
+};
+
+// A short link (`{public url}/s/{code}`) standing for a long URL in one message's text, with how often
+// it was followed.
+struct ShortLinkRecord {
+  std::string code;  // 7+ base62 characters from a CSPRNG
+  std::string message_id;
+  std::string url;
+  TimeMs created_ms = 0;
+  std::int64_t clicks = 0;
+  TimeMs last_click_ms = 0;  // 0 = never
+};
+
 // An event for the merchant's webhook endpoint, written in the same transaction as the change it
 // reports, so that none is lost or invented by a crash in between (a transactional outbox).
 struct WebhookEventRecord {

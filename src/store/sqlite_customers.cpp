@@ -58,7 +58,8 @@ Result<bool> SqliteSession::erase_customer(const std::string& id, TimeMs now) {
   if (auto st = done_or_error(db_, del.step(), "erase customer"); !st) return st.error();
   bool existed = db_.changes() > 0;
   for (const char* sql : {"DELETE FROM customer_addresses WHERE customer_id = ?",
-                          "DELETE FROM consent_events WHERE customer_id = ?"}) {
+                          "DELETE FROM consent_events WHERE customer_id = ?",
+                          "DELETE FROM inbox_reads WHERE customer_id = ?"}) {
     auto s = db_.prepare(sql);
     s.bind(1, id);
     if (auto st = done_or_error(db_, s.step(), "erase customer"); !st) return st.error();

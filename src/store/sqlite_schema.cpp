@@ -170,6 +170,25 @@ CREATE TABLE message_customers (
 ) WITHOUT ROWID;
 CREATE INDEX message_customers_by_customer ON message_customers(customer_id);
 )sql",
+      // 5: the customer's pages reached by signed links (src/portal/): which inbox messages each
+      //    customer has read, and the short links that stand for long URLs in SMS texts.
+      R"sql(
+CREATE TABLE inbox_reads (
+  message_id TEXT PRIMARY KEY,
+  customer_id TEXT NOT NULL,
+  read_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX inbox_reads_by_customer ON inbox_reads(customer_id);
+CREATE TABLE short_links (
+  code TEXT PRIMARY KEY,
+  message_id TEXT NOT NULL,
+  url TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  clicks INTEGER NOT NULL DEFAULT 0,
+  last_click_ms INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE INDEX short_links_by_message ON short_links(message_id);
+)sql",
   };
   return list;
 }

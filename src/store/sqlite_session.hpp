@@ -65,6 +65,17 @@ class SqliteSession final : public StoreSession {
   Result<std::vector<ConsentEventRecord>> list_consent_events(const std::string& customer_id, int limit) override;
   Status link_message_customer(const std::string& message_id, const std::string& customer_id) override;
 
+  // sqlite_portal.cpp
+  Result<std::vector<InboxItem>> list_customer_messages(const std::string& customer_id, TimeMs before_created_ms,
+                                                        const std::string& before_id, int limit) override;
+  Result<std::int64_t> count_unread(const std::string& customer_id) override;
+  Result<std::int64_t> mark_read(const std::string& customer_id, const std::vector<std::string>& message_ids,
+                                 TimeMs now) override;
+  Result<std::int64_t> mark_all_read(const std::string& customer_id, TimeMs now) override;
+  Status insert_short_link(const ShortLinkRecord& link) override;
+  Result<std::optional<std::string>> click_short_link(const std::string& code, TimeMs now) override;
+  Result<std::vector<ShortLinkRecord>> list_short_links(const std::string& message_id) override;
+
   Status insert_webhook_event(WebhookEventRecord& event) override;
   Result<std::vector<WebhookEventRecord>> due_webhook_events(TimeMs now, int limit) override;
   Status update_webhook_event(const WebhookEventRecord& event) override;

@@ -79,8 +79,8 @@ class StoreSession {
   virtual Result<bool> has_opt_out(const std::string& phone) = 0;
 
   // Customer directory. put_customer inserts or replaces (keeping created_ms) and re-indexes the
-  // addresses. erase_customer deletes the customer and their consent history and anonymises the
-  // recipient of every message sent to them (right to erasure); false when there was none.
+  // addresses. erase_customer deletes the customer, their consent history and inbox read marks, and
+  // anonymises the recipient of every message sent to them (right to erasure); false when there was none.
   virtual Status put_customer(const CustomerRecord& customer) = 0;
   virtual Result<std::optional<CustomerRecord>> get_customer(const std::string& id) = 0;
   virtual Result<bool> erase_customer(const std::string& id, TimeMs now) = 0;
@@ -93,6 +93,27 @@ class StoreSession {
   virtual Result<std::vector<ConsentEventRecord>> list_consent_events(const std::string& customer_id, int limit) = 0;
   // Remembers which customer a message was addressed to, for erasure.
   virtual Status link_message_customer(const std::string& message_id, const std::string& customer_id) = 0;
+
+  // The customer's inbox page and short links (migration 5). The inbox shows the messages addressed
+  // to the customer (message_customers) that are not canceled, still have their body, and are no
+  // longer waiting for their first send (accepted or held on step 0 with no attempt: scheduled, or
+  // an ad held for the daytime), newest first by (created_ms, id), strictly before the position
+  // (before_created_ms, before_id); before_created_ms = 0 starts at the newest.
+  virtual Result<std::vector<InboxItem>> list_customer_messages(const std::string& customer_id,
+                                                                TimeMs before_created_ms,
+                                                                const std::string& before_id, int limit) = 0;
+  // How many messages the inbox shows to this customer that they have not marked read.
+  virtual Result<std::int64_t> count_unread(const std::string& customer_id) = 0;
+  // Marks read those of `message_ids` that the inbox shows to this customer; any other id (someone
+  // else's message, an unknown one) is ignored. A message keeps the time it was first read.
+  // Returns how many were newly marked.
+  virtual Result<std::int64_t> mark_read(const std::string& customer_id, const std::vector<std::string>& message_ids,
+                                         TimeMs now) = 0;
+  virtual Result<std::int64_t> mark_all_read(const std::string& customer_id, TimeMs now) = 0;
+  virtual Status insert_short_link(const ShortLinkRecord& link) = 0;  // Error "conflict" when the code is taken
+  // The URL of `code`, counting the click in the same statement; nullopt for an unknown code.
+  virtual Result<std::optional<std::string>> click_short_link(const std::string& code, TimeMs now) = 0;
+  virtual Result<std::vector<ShortLinkRecord>> list_short_links(const std::string& message_id) = 0;  // by code
 
   virtual Status insert_webhook_event(WebhookEventRecord& event) = 0;  // assigns event.id
   // Pending events due at `now`, oldest first, skipping any event whose message has an earlier

@@ -308,6 +308,7 @@ TEST(SqliteStore, MigratesVersionTwoIndexes) {
         "CREATE INDEX messages_updated ON messages(updated_ms);"
         "DROP TABLE customers; DROP TABLE customer_addresses; DROP TABLE consent_events;"
         "DROP TABLE message_customers;"  // version 4's, so that 3 and 4 run again
+        "DROP TABLE inbox_reads; DROP TABLE short_links;"  // and version 5's
         "DELETE FROM schema_version WHERE version >= 3;";
     ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
     sqlite3_close(db);
