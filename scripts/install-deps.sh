@@ -10,7 +10,7 @@ packages=(
   libsqlite3-dev libssl-dev libsodium-dev libtomlplusplus-dev
 )
 if [[ ${1:-} == --test ]]; then
-  packages+=(libgtest-dev clang-14 libclang-rt-14-dev openssl procps python3-dkim)
+  packages+=(libgtest-dev clang-14 libclang-rt-14-dev openssl procps python3-dkim postfix sasl2-bin libsasl2-modules)
 fi
 
 missing=()

@@ -22,9 +22,11 @@
 #include "http/server.hpp"
 #include "notify/api.hpp"
 #include "notify/engine.hpp"
+#include "notify/push_subscriptions.hpp"
 #include "notify/webhooks.hpp"
 #include "portal/link_tokens.hpp"
 #include "portal/portal.hpp"
+#include "portal/push_routes.hpp"
 #include "store/powercut_vfs.hpp"
 #include "store/store.hpp"
 
@@ -148,9 +150,25 @@ int run_server(const Config& config) {
   asio::io_context engine_io(1);
   channels::TransportEnv transport_env;
   transport_env.executor = engine_io.get_executor();
+  // Tests and the simulator only: push endpoints on loopback/private addresses.
   transport_env.allow_private_endpoints = config.get("webpush.allow_private_endpoints", "false") == "true";
-  transport_env.on_push_subscription_gone = [](const std::string& customer_id, const std::string&) {
-    log::warn("push subscription gone", {{"customer", customer_id}});
+  sc.api.push.allow_private_endpoints = transport_env.allow_private_endpoints;
+  // Set once the store is open; push sends (which call this) start after that.
+  store::Store* subscriptions_store = nullptr;
+  SystemClock clock;
+  transport_env.on_push_subscription_gone = [&subscriptions_store, &clock](const std::string& customer_id,
+                                                                           const std::string& endpoint) {
+    if (!subscriptions_store) return;
+    TimeMs now = clock.now_ms();
+    subscriptions_store->write(
+        [customer_id, endpoint, now](store::StoreSession& s) -> Status {
+          auto removed = notify::remove_push_subscription(s, customer_id, endpoint, now);
+          return removed ? Status{} : Status(removed.error());
+        },
+        [customer_id](Status st) {
+          if (st) log::info("push subscription removed: the push service says it is gone", {{"customer", customer_id}});
+          else log::warn("could not remove a gone push subscription", {{"customer", customer_id}, {"error", st.error().message}});
+        });
   };
   auto providers = build_providers(config, transport_env);
   if (!providers) {
@@ -183,7 +201,7 @@ int run_server(const Config& config) {
     return 1;
   }
 
-  SystemClock clock;
+  subscriptions_store = store->get();
   MetricsRegistry metrics;
 
   // The customer's pages and the signed links to them that messages carry.
@@ -223,14 +241,24 @@ int run_server(const Config& config) {
   auto notices = std::make_shared<const notify::ConsentNotices>(api.consent_notices());
   portal_options.wake = notices->wake;
   portal::Portal customer_pages(**store, clock, *signer, portal_options, notify::make_consent_change_function(notices));
-  api.set_public_routes([&customer_pages](const http::Request& request, const http::Responder& respond) {
-    return customer_pages.handle(request, respond);
+  portal::PushRoutesOptions push_routes;
+  push_routes.subscriptions = sc.api.push;
+  for (auto& p : *providers) {
+    if (config.get("providers." + p.name + ".type", p.name) == "webpush" && push_routes.vapid_public_key.empty()) {
+      push_routes.vapid_public_key = config.get("providers." + p.name + ".vapid_public_key");
+    }
+  }
+  api.set_public_routes([&, push_routes](const http::Request& request, const http::Responder& respond) {
+    return customer_pages.handle(request, respond) ||
+           portal::handle_push_route(request, respond, **store, clock, *signer, push_routes);
   });
-  api.set_customer_links([links, &clock](const std::string& customer_id) {
+  api.set_customer_links([links, &clock, &signer](const std::string& customer_id) {
     TimeMs now = clock.now_ms();
     return boost::json::object{{"inbox", links->inbox(customer_id, now)},
                                {"unsubscribe", links->unsubscribe(customer_id, "*", now)},
-                               {"reconfirm", links->reconfirm(customer_id, now)}};
+                               {"reconfirm", links->reconfirm(customer_id, now)},
+                               // For the merchant's page that includes /push/subscribe.js.
+                               {"push_token", signer->make(portal::kPushPurpose, customer_id, now + 90 * portal::kPortalDayMs)}};
   });
   metrics.gauge("jarip_store_queue_depth", {}, [&] { return static_cast<double>((*store)->stats().queue_depth); });
   metrics.gauge("jarip_store_commits", {}, [&] { return static_cast<double>((*store)->stats().commits); });

@@ -3,9 +3,11 @@
 #include <array>
 #include <string_view>
 
+#include "channels/email/email_provider.hpp"
 #include "channels/inbox/inbox.hpp"
 #include "channels/nhn/nhn_adapter.hpp"
 #include "channels/solapi/solapi_adapter.hpp"
+#include "channels/webpush/push_provider.hpp"
 
 namespace jarip::channels {
 
@@ -21,6 +23,8 @@ constexpr std::array kRegistry{
     Registration{"solapi", &solapi::make_solapi_adapter},
     Registration{"nhn", &nhn::make_nhn_adapter},
     Registration{"inbox", &inbox::make_inbox_adapter},
+    Registration{"smtp", &email::make_email_adapter},
+    Registration{"webpush", &webpush::make_push_adapter},
 };
 
 }  // namespace

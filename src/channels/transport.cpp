@@ -3,7 +3,9 @@
 #include <array>
 #include <string_view>
 
+#include "channels/email/email_provider.hpp"
 #include "channels/inbox/inbox.hpp"
+#include "channels/webpush/push_provider.hpp"
 
 namespace jarip::channels {
 
@@ -19,6 +21,8 @@ struct TransportRegistration {
 // Adapter types that send through a transport; the others send one HTTP request per batch.
 constexpr std::array kTransports{
     TransportRegistration{"inbox", &inbox::make_inbox_transport},
+    TransportRegistration{"smtp", &email::make_smtp_transport},
+    TransportRegistration{"webpush", &webpush::make_push_transport},
 };
 
 }  // namespace

@@ -91,13 +91,56 @@ Result<Consent> consent_from_json(const json::value& v, const std::string& field
   return c;
 }
 
+// The subscriptions as opaque objects: their keys and endpoint are checked where they enter
+// (notify/push_subscriptions, which knows the Web Push rules); here only the shape, the bound and one
+// subscription per endpoint (a later one replaces an earlier one: the browser subscribed again).
+Result<std::vector<std::string>> push_subscriptions_field(const json::object& o) {
+  std::vector<std::string> out;
+  std::vector<std::string> endpoints;
+  const json::value* v = o.if_contains("push_subscriptions");
+  if (v == nullptr || v->is_null()) return out;
+  const json::array* a = v->if_array();
+  if (a == nullptr) return make_error("invalid_type", "must be an array of subscription objects", "push_subscriptions");
+  for (std::size_t i = 0; i < a->size(); ++i) {
+    const std::string field = "push_subscriptions[" + std::to_string(i) + "]";
+    const json::object* s = (*a)[i].if_object();
+    if (s == nullptr) return make_error("invalid_type", "must be a subscription object", field);
+    const json::value* endpoint = s->if_contains("endpoint");
+    if (endpoint == nullptr || !endpoint->is_string()) {
+      return make_error("invalid_type", "endpoint must be a string", field + ".endpoint");
+    }
+    std::string text = json::serialize(*s);
+    if (text.size() > kMaxPushSubscriptionSize) {
+      return make_error("invalid_value", "at most " + std::to_string(kMaxPushSubscriptionSize) + " bytes", field);
+    }
+    const std::string url(endpoint->as_string());
+    for (std::size_t k = 0; k < endpoints.size(); ++k) {
+      if (endpoints[k] == url) {
+        endpoints.erase(endpoints.begin() + static_cast<std::ptrdiff_t>(k));
+        out.erase(out.begin() + static_cast<std::ptrdiff_t>(k));
+        break;
+      }
+    }
+    endpoints.push_back(url);
+    out.push_back(std::move(text));
+  }
+  if (out.size() > kMaxPushSubscriptions) {
+    return make_error("invalid_value", "at most " + std::to_string(kMaxPushSubscriptions) + " subscriptions",
+                      "push_subscriptions");
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<Customer> customer_from_json(std::string_view id, const json::value& body) {
   if (auto st = check_customer_id(id); !st) return st.error();
   const json::object* o = body.if_object();
   if (o == nullptr) return make_error("invalid_type", "the body must be a JSON object", "");
-  if (auto st = only_known(*o, {"id", "name", "locale", "phones", "emails", "consents"}, ""); !st) return st.error();
+  if (auto st = only_known(*o, {"id", "name", "locale", "phones", "emails", "consents", "push_subscriptions"}, "");
+      !st) {
+    return st.error();
+  }
   Customer c;
   c.id = std::string(id);
   if (const json::value* given = o->if_contains("id"); given && !(given->is_string() && given->as_string() == id)) {
@@ -143,6 +186,7 @@ Result<Customer> customer_from_json(std::string_view id, const json::value& body
       c.consents.push_back(std::move(consent));
     }
   }
+  JARIP_TRY_ASSIGN(c.push_subscriptions, push_subscriptions_field(*o));
   return c;
 }
 
@@ -157,8 +201,15 @@ json::object customer_to_json(const Customer& c) {
     if (!k.evidence.empty()) o["evidence"] = k.evidence;
     consents.push_back(std::move(o));
   }
+  json::array subscriptions;
+  for (auto& s : c.push_subscriptions) {
+    boost::system::error_code ec;
+    json::value v = json::parse(s, ec);
+    if (!ec) subscriptions.push_back(std::move(v));
+  }
   return json::object{{"id", c.id},         {"name", c.name},     {"locale", c.locale},
-                      {"phones", phones},   {"emails", emails},   {"consents", consents}};
+                      {"phones", phones},   {"emails", emails},   {"consents", consents},
+                      {"push_subscriptions", std::move(subscriptions)}};
 }
 
 const Consent* applicable_consent(const Customer& customer, std::string_view channel, std::string_view purpose) {

@@ -21,10 +21,15 @@ namespace jarip::customers {
 Status check_customer_id(std::string_view id);
 
 // The body of PUT /v1/customers/{id}: {"name", "locale", "phones": [...], "emails": [...],
-// "consents": [{"channel", "purpose", "granted", "at", "source", "evidence"}]}. Every field is
-// optional except that unknown fields are refused; phones are normalised (010-1234-5678, +82 10…),
-// emails lower-cased in their domain, consent times made canonical (KST), one consent per
-// (channel, purpose). Errors carry the offending field, e.g. "phones[1]" or "consents[0].purpose".
+// "consents": [{"channel", "purpose", "granted", "at", "source", "evidence"}],
+// "push_subscriptions": [PushSubscription.toJSON(), …]}. Every field is optional except that unknown
+// fields are refused; phones are normalised (010-1234-5678, +82 10…), emails lower-cased in their
+// domain, consent times made canonical (KST), one consent per (channel, purpose), one push
+// subscription per endpoint (the later one wins), at most kMaxPushSubscriptions. Push subscriptions are
+// kept as opaque JSON objects: the caller validates them (notify/push_subscriptions.hpp). Errors carry
+// the offending field, e.g. "phones[1]", "consents[0].purpose" or "push_subscriptions[2].endpoint".
+inline constexpr std::size_t kMaxPushSubscriptions = 10;
+inline constexpr std::size_t kMaxPushSubscriptionSize = 4096;  // bytes of JSON, as the Web Push parser allows
 Result<Customer> customer_from_json(std::string_view id, const boost::json::value& body);
 
 // The document GET returns (and the body PUT accepts back unchanged).

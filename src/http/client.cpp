@@ -6,6 +6,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -151,12 +152,36 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
     bool sent = false;
     do {
       if (!conn) {
-        tcp::resolver resolver(executor);
-        auto [ec_r, endpoints] = co_await resolver.async_resolve(origin.host, origin.port, use_nothrow);
+        // The resolver has no deadline of its own (getaddrinfo runs on Asio's resolver thread): a
+        // timer cancels it so that a stuck DNS server cannot hold the request past its timeout.
+        auto resolver = std::make_shared<tcp::resolver>(executor);
+        auto resolve_timer = std::make_shared<asio::steady_timer>(executor, remaining());
+        resolve_timer->async_wait([resolver](boost::system::error_code ec) {
+          if (!ec) resolver->cancel();
+        });
+        auto [ec_r, endpoints] = co_await resolver->async_resolve(origin.host, origin.port, use_nothrow);
+        const bool resolve_timed_out = resolve_timer->expiry() <= std::chrono::steady_clock::now();
+        resolve_timer->cancel();
         if (ec_r) {
-          result.kind = ClientResult::Kind::not_sent;
+          result.kind = resolve_timed_out && ec_r == asio::error::operation_aborted ? ClientResult::Kind::timeout_not_sent
+                                                                                   : ClientResult::Kind::not_sent;
           result.error = "resolve " + origin.host + ": " + ec_r.message();
           break;
+        }
+        if (options.address_filter) {
+          std::string refused;
+          for (const auto& entry : endpoints) {
+            if (!options.address_filter(entry.endpoint().address())) {
+              refused = entry.endpoint().address().to_string();
+              break;
+            }
+          }
+          if (!refused.empty()) {
+            result.kind = ClientResult::Kind::not_sent;
+            result.address_refused = true;
+            result.error = "address " + refused + " of " + origin.host + " is not allowed (non-public address)";
+            break;
+          }
         }
         conn = std::make_unique<Connection>(Connection{beast::tcp_stream(executor), {}, {}});
         if (origin.tls) conn->stream.emplace<1>(beast::tcp_stream(executor), tls);
@@ -218,6 +243,9 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
       auto response = parser.release();
       result.kind = ClientResult::Kind::response;
       result.status = static_cast<int>(response.result_int());
+      for (const auto& field : response) {
+        result.headers.push_back(Header{std::string(field.name_string()), std::string(field.value())});
+      }
       result.body = std::move(response.body());
       keep = response.keep_alive();
     } while (false);
@@ -234,6 +262,13 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
     job.done(std::move(result));
   }
 };
+
+std::string_view ClientResult::header(std::string_view name) const {
+  for (const auto& h : headers) {
+    if (iequals(h.name, name)) return h.value;
+  }
+  return {};
+}
 
 HttpClient::HttpClient(asio::any_io_executor executor, ClientOptions options)
     : impl_(std::make_shared<Impl>(std::move(executor), options)) {}

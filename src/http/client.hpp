@@ -5,10 +5,12 @@
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/ip/address.hpp>
 
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "http/message.hpp"
@@ -37,14 +39,28 @@ struct ClientResult {
   std::string body;
   std::string error;  // for logs; never contains the request's secrets
   int elapsed_ms = 0;
+  std::vector<Header> headers;  // the response's header fields as received (kind == response)
+  bool address_refused = false;  // not_sent because ClientOptions::address_filter refused an address
 
   bool ambiguous() const { return kind == Kind::failed_after_send || kind == Kind::timeout_after_send; }
+  // The first response header with this name (case-insensitive); empty when absent.
+  std::string_view header(std::string_view name) const;
 };
+
+// Decides whether the client may connect to an address the resolver returned. Used as an SSRF guard
+// for URLs that come from outside (Web Push endpoints): a host name that looked public can resolve to
+// 127.0.0.1 or 10.x, and only the resolved address tells.
+using AddressFilter = std::function<bool(const boost::asio::ip::address&)>;
 
 struct ClientOptions {
   std::size_t max_connections_per_origin = 64;
   int idle_keepalive_ms = 10000;  // shorter than typical servers' so we rarely write to a closing socket
   bool verify_tls = true;
+  // When set, every address a host name resolves to is checked before connecting; if any is refused
+  // the request fails as not_sent (nothing was written) with an error naming the address. A name that
+  // resolves to both a public and a private address is refused as a whole: connecting to the public
+  // one would only be luck of ordering. Empty: no check (provider base URLs from configuration).
+  AddressFilter address_filter = {};
 };
 
 class HttpClient {

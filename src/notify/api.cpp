@@ -123,17 +123,24 @@ struct Api::Impl {
   Impl(store::Store& s, Engine& e, auth::ApiKeyVerifier& k, const Clock& c, MetricsRegistry& m,
        std::map<std::string, std::shared_ptr<const channels::ProviderAdapter>> a, ApiOptions o)
       : store(s), engine(e), keys(k), clock(c), metrics(m), adapters(std::move(a)), options(o),
-        customers(s, c, consent_notices()),
+        customers(s, c, consent_notices(), o.push),
         m_accepted(m.counter("jarip_messages_accepted_total")),
         m_rejected(m.counter("jarip_requests_rejected_total")) {}
 
-  // Consent confirmations are informational SMS/LMS to the customer's phone, composed like an API
-  // request (so they carry the same checks and rendering) under the key id "system".
+  // Notices to customers (consent confirmations, re-confirmation) are informational messages composed
+  // like an API request (so they carry the same checks and rendering) under the key id "system",
+  // along every configured channel that can carry plain text: SMS, then email, push, the inbox.
   ConsentNotices consent_notices() {
     ConsentNotices n;
     n.sender_name = engine.options().ads.sender_name;
-    n.compose = [this](const std::string& phone, const std::string& text) {
-      json::value request = json::object{{"recipient", json::object{{"phone", phone}}}, {"text", text}, {"kind", "info"}};
+    json::array chain;
+    for (const char* channel : {"sms", "email", "push", "inbox"}) {
+      if (engine.options().channel_providers.count(channel)) chain.emplace_back(channel);
+    }
+    n.compose = [this, chain](const std::string& customer_id, const std::string& text) -> Result<store::MessageRecord> {
+      if (chain.empty()) return make_error("no_channel_for_message", "no channel is configured for notices");
+      json::value request = json::object{{"recipient", json::object{{"customer_id", customer_id}}},
+                                         {"text", text}, {"kind", "info"}, {"channels", chain}};
       return compose_message(request, compose_context("system"));
     };
     n.wake = [this] { engine.wake(); };
@@ -239,6 +246,7 @@ struct Api::Impl {
         if (m != "GET") return fail(respond, make_error("method_not_allowed", "use GET on a customer's links"));
         return links_view(p.substr(14, p.size() - 14 - 6), respond);
       }
+      if (handle_push_subscription_route(*req, respond, store, clock, options.push)) return;
       if (customers.handle(*req, respond)) return;
       if (p.rfind("/v1/channels/", 0) == 0 && p.size() > 19 && p.compare(p.size() - 6, 6, "/drain") == 0) {
         std::string provider = p.substr(13, p.size() - 13 - 6);

@@ -16,6 +16,7 @@
 #include "common/metrics.hpp"
 #include "http/message.hpp"
 #include "notify/customer_api.hpp"
+#include "notify/push_subscriptions.hpp"
 #include "notify/engine.hpp"
 #include "notify/templates.hpp"
 #include "store/store.hpp"
@@ -24,6 +25,7 @@ namespace jarip::notify {
 
 struct ApiOptions {
   double rate_per_key = 0;  // requests per second per API key; 0 = unlimited
+  PushSubscriptionOptions push;  // how customers' web push subscriptions are validated
 };
 
 class Api {

@@ -69,18 +69,29 @@ Status record_consent_changes(store::StoreSession& s, const customers::Customer*
 
 Result<bool> store_consent_notice(store::StoreSession& s, const ConsentNotices& notices, const customers::Customer& c,
                                   const std::vector<customers::Consent>& changed, TimeMs now) {
-  if (!notices.enabled || !notices.compose || c.phones.empty()) return false;
+  if (!notices.enabled || !notices.compose) return false;
   std::vector<customers::Consent> recent;
   for (const auto& k : changed) {
     if (customers::consent_needs_notice(k, now)) recent.push_back(k);
   }
   std::string text = customers::consent_notice_text(recent, notices.sender_name, c.locale, now);
   if (text.empty()) return false;
-  auto message = notices.compose(c.phones.front(), text);
+  return store_customer_notice(s, notices, c.id, text, now);
+}
+
+Result<bool> store_customer_notice(store::StoreSession& s, const ConsentNotices& notices, const std::string& customer_id,
+                                   const std::string& text, TimeMs now) {
+  if (!notices.compose) return false;
+  auto message = notices.compose(customer_id, text);
   if (!message) return message.error();
-  message->recipient_json = json::serialize(json::object{{"customer_id", c.id}, {"phone", message->phone}});
+  // The customer's addresses as stored in this same transaction; a customer no channel of the
+  // notice chain reaches (no phone, no email, no push, and no inbox configured) gets none.
+  if (auto st = resolve_recipient(s, *message, now); !st) {
+    if (st.error().code == "customer_unreachable") return false;
+    return st.error();
+  }
   if (auto st = s.insert_message(*message); !st) return st.error();
-  if (auto st = s.link_message_customer(message->id, c.id); !st) return st.error();
+  if (auto st = s.link_message_customer(message->id, customer_id); !st) return st.error();
   return true;
 }
 

@@ -7,6 +7,8 @@
 #include "customers/csv_import.hpp"
 #include "customers/directory.hpp"
 #include "notify/api.hpp"
+#include "notify/consent_ops.hpp"
+#include "notify/push_subscriptions.hpp"
 #include "notify/recipients.hpp"
 #include "text/kst.hpp"
 #include "text/phone.hpp"
@@ -22,62 +24,13 @@ namespace {
 
 constexpr std::string_view kPrefix = "/v1/customers";
 
-// The history a consent change leaves: one event per (channel, purpose) whose answer or time
-// changed, and a withdrawal for a record that was removed. `changed` receives those changes.
-Status record_consent_changes(store::StoreSession& s, const customers::Customer* before, const customers::Customer& after,
-                              const std::string& default_source, TimeMs now, std::vector<customers::Consent>& changed) {
-  auto find = [](const customers::Customer* c, const std::string& channel, const std::string& purpose) {
-    const customers::Consent* hit = nullptr;
-    if (c == nullptr) return hit;
-    for (const auto& k : c->consents) {
-      if (k.channel == channel && k.purpose == purpose) hit = &k;
-    }
-    return hit;
-  };
-  std::string now_text = text::format_kst(now);
-  for (const auto& k : after.consents) {
-    const customers::Consent* old = find(before, k.channel, k.purpose);
-    if (old && old->granted == k.granted && old->at == k.at) continue;
-    store::ConsentEventRecord e{0, after.id, k.channel, k.purpose, k.granted, k.at.empty() ? now_text : k.at,
-                                k.source.empty() ? default_source : k.source, k.evidence, now};
-    if (auto st = s.insert_consent_event(e); !st) return st;
-    changed.push_back(k);
-  }
-  if (before != nullptr) {
-    for (const auto& k : before->consents) {
-      if (find(&after, k.channel, k.purpose) != nullptr) continue;
-      store::ConsentEventRecord e{0, after.id, k.channel, k.purpose, false, now_text,
-                                  default_source + ": record removed", "", now};
-      if (auto st = s.insert_consent_event(e); !st) return st;
-      changed.push_back(customers::Consent{k.channel, k.purpose, false, now_text, e.source, ""});
-    }
-  }
-  return {};
-}
-
-// Confirms recent advertising-consent changes to the customer by an informational message stored
-// with the change. Returns whether one was stored.
-Result<bool> store_consent_notice(store::StoreSession& s, const ConsentNotices& notices, const customers::Customer& c,
-                                  const std::vector<customers::Consent>& changed, TimeMs now) {
-  if (!notices.enabled || !notices.compose || c.phones.empty()) return false;
-  std::vector<customers::Consent> recent;
-  for (const auto& k : changed) {
-    if (customers::consent_needs_notice(k, now)) recent.push_back(k);
-  }
-  std::string text = customers::consent_notice_text(recent, notices.sender_name, c.locale, now);
-  if (text.empty()) return false;
-  auto message = notices.compose(c.phones.front(), text);
-  if (!message) return message.error();
-  message->recipient_json = json::serialize(json::object{{"customer_id", c.id}, {"phone", message->phone}});
-  if (auto st = s.insert_message(*message); !st) return st.error();
-  if (auto st = s.link_message_customer(message->id, c.id); !st) return st.error();
-  return true;
-}
-
 // Stores a customer (insert or replace) with its consent history and, for recent advertising
 // consent changes, the notice confirming them.
-Status put_customer_with_history(store::StoreSession& s, const ConsentNotices& notices, const customers::Customer& c,
-                                 const std::string& source, TimeMs now, bool& created, int& notices_stored) {
+// Push subscriptions belong to the customer's browsers, not to the merchant's record: a document
+// or CSV row that does not carry them (keep_push_subscriptions) leaves the stored ones in place.
+Status put_customer_with_history(store::StoreSession& s, const ConsentNotices& notices, customers::Customer& c,
+                                 const std::string& source, TimeMs now, bool keep_push_subscriptions, bool& created,
+                                 int& notices_stored) {
   auto existing = s.get_customer(c.id);
   if (!existing) return existing.error();
   std::optional<customers::Customer> before;
@@ -85,6 +38,7 @@ Status put_customer_with_history(store::StoreSession& s, const ConsentNotices& n
     auto parsed = customer_from_record(**existing);
     if (parsed) before = std::move(*parsed);
   }
+  if (keep_push_subscriptions && before) c.push_subscriptions = before->push_subscriptions;
   created = !*existing;
   std::vector<customers::Consent> changed;
   if (auto st = record_consent_changes(s, before ? &*before : nullptr, c, source, now, changed); !st) return st;
@@ -116,8 +70,8 @@ void fail(const Responder& respond, const Error& e) { respond(error_response(e))
 
 }  // namespace
 
-CustomerApi::CustomerApi(store::Store& store, const Clock& clock, ConsentNotices notices)
-    : store_(store), clock_(clock), notices_(std::make_shared<const ConsentNotices>(std::move(notices))) {}
+CustomerApi::CustomerApi(store::Store& store, const Clock& clock, ConsentNotices notices, PushSubscriptionOptions push)
+    : store_(store), clock_(clock), notices_(std::make_shared<const ConsentNotices>(std::move(notices))), push_(push) {}
 
 bool CustomerApi::handle(const Request& req, const Responder& respond) {
   const std::string& p = req.path;
@@ -200,7 +154,7 @@ bool CustomerApi::handle(const Request& req, const Responder& respond) {
         [result, counts, now, notices = notices_, sent](store::StoreSession& s) -> Status {
           for (auto& c : result->customers) {
             bool created = false;
-            if (auto st = put_customer_with_history(s, *notices, c.customer, "csv_import", now, created, *sent); !st) {
+            if (auto st = put_customer_with_history(s, *notices, c.customer, "csv_import", now, true, created, *sent); !st) {
               return st;
             }
             (created ? counts->first : counts->second)++;
@@ -272,14 +226,16 @@ bool CustomerApi::handle(const Request& req, const Responder& respond) {
     if (auto* o = body.if_object()) {
       for (auto key : {"created_at", "updated_at", "consent_history"}) o->erase(key);
     }
+    const bool keep_push = !(body.is_object() && body.as_object().contains("push_subscriptions"));
+    if (auto st = canonicalize_push_subscriptions(body, push_); !st) return fail(respond, st.error()), true;
     auto customer = customers::customer_from_json(id, body);
     if (!customer) return fail(respond, customer.error()), true;
     auto doc = std::make_shared<customers::Customer>(std::move(*customer));
     auto created = std::make_shared<bool>(false);
     auto sent = std::make_shared<int>(0);
     store_.write(
-        [doc, created, now, notices = notices_, sent](store::StoreSession& s) {
-          return put_customer_with_history(s, *notices, *doc, "api", now, *created, *sent);
+        [doc, created, now, notices = notices_, sent, keep_push](store::StoreSession& s) {
+          return put_customer_with_history(s, *notices, *doc, "api", now, keep_push, *created, *sent);
         },
         [respond, doc, created, notices = notices_, sent](Status s) {
           if (!s) return fail(respond, s.error());

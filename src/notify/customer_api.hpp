@@ -10,6 +10,7 @@
 #include "common/clock.hpp"
 #include "common/result.hpp"
 #include "http/message.hpp"
+#include "notify/push_subscriptions.hpp"
 #include "store/store.hpp"
 
 namespace jarip::notify {
@@ -19,14 +20,16 @@ namespace jarip::notify {
 struct ConsentNotices {
   bool enabled = true;
   std::string sender_name;
-  // Composes a plain-text informational message to `phone`; must be callable on the store's thread.
-  std::function<Result<store::MessageRecord>(const std::string& phone, const std::string& text)> compose;
+  // Composes a plain-text informational message to the customer (addressed by customer_id, along
+  // the notice chain); must be callable on the store's thread.
+  std::function<Result<store::MessageRecord>(const std::string& customer_id, const std::string& text)> compose;
   std::function<void()> wake;  // the engine: something new is due
 };
 
 class CustomerApi {
  public:
-  CustomerApi(store::Store& store, const Clock& clock, ConsentNotices notices);
+  // `push`: how the documents' push_subscriptions are validated (test mode allows private endpoints).
+  CustomerApi(store::Store& store, const Clock& clock, ConsentNotices notices, PushSubscriptionOptions push = {});
 
   // True when `request` is a /v1/customers route (answered through `respond`); the caller has
   // authenticated it already.
@@ -36,6 +39,7 @@ class CustomerApi {
   store::Store& store_;
   const Clock& clock_;
   std::shared_ptr<const ConsentNotices> notices_;
+  PushSubscriptionOptions push_;
 };
 
 }  // namespace jarip::notify

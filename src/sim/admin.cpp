@@ -6,6 +6,7 @@
 //   GET    /_sim/stats
 //   GET|POST|DELETE /_sim/faults
 //   GET    /_sim/config
+//   …      /_sim/push/…  (push_service.hpp)
 #include <boost/json.hpp>
 
 #include <unordered_map>
@@ -82,6 +83,7 @@ HttpOut Simulator::handle_admin(const HttpIn& in) {
   auto q = parse_query(in.query());
   const auto now = ctx_.now();
   if (path == "/_sim/health") return HttpOut{200, "{\"ok\":true}"};
+  if (auto push = push_.handle_admin(in)) return std::move(*push);
   if (path == "/_sim/config" && in.method == "GET") return HttpOut{200, config_to_json(ctx_.config)};
 
   if (path == "/_sim/faults") {

@@ -149,12 +149,13 @@ Result<SimConfig> parse_config(std::string_view text) {
   SimConfig c;
   const auto& o = root.get_object();
   if (auto s = check_keys(o, {"listen_host", "admin_port", "report_delay_ms", "report_batch_max", "non_kakao_users",
-                              "kakao_blocked", "solapi", "nhn"}, "sim.json");
+                              "kakao_blocked", "solapi", "nhn", "push_port"}, "sim.json");
       !s)
     return s.error();
   Status s;
   if (!(s = read_string(o, "listen_host", c.listen_host, ""))) return s.error();
   if (!(s = read_int(o, "admin_port", c.admin_port, 1, 65535, ""))) return s.error();
+  if (!(s = read_int(o, "push_port", c.push_port, 0, 65535, ""))) return s.error();
   if (!(s = read_int(o, "report_delay_ms", c.report_delay_ms, 0, 3'600'000, ""))) return s.error();
   if (!(s = read_int(o, "report_batch_max", c.report_batch_max, 1, 100'000, ""))) return s.error();
   if (!(s = read_strings(o, "non_kakao_users", c.non_kakao_users, ""))) return s.error();
@@ -198,6 +199,7 @@ std::string config_to_json(const SimConfig& c) {
   json::object root;
   root["listen_host"] = c.listen_host;
   root["admin_port"] = c.admin_port;
+  root["push_port"] = c.push_port;
   root["report_delay_ms"] = c.report_delay_ms;
   root["report_batch_max"] = c.report_batch_max;
   root["non_kakao_users"] = to_array(c.non_kakao_users);

@@ -51,6 +51,7 @@ struct NhnConfig {
 struct SimConfig {
   std::string listen_host = "127.0.0.1";
   int admin_port = 9100;
+  int push_port = 0;  // the Web Push service; 0: any free port (endpoints carry the real one)
   int report_delay_ms = 20;
   int report_batch_max = 200;
   std::vector<std::string> non_kakao_users{"01099990000"};

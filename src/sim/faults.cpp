@@ -7,8 +7,8 @@
 namespace jarip::sim {
 namespace json = boost::json;
 
-const char* to_string(Provider p) { return p == Provider::solapi ? "solapi" : "nhn"; }
-const char* to_string(Channel c) { return c == Channel::alimtalk ? "alimtalk" : "sms"; }
+const char* to_string(Provider p) { return p == Provider::solapi ? "solapi" : p == Provider::nhn ? "nhn" : "push"; }
+const char* to_string(Channel c) { return c == Channel::alimtalk ? "alimtalk" : c == Channel::sms ? "sms" : "push"; }
 
 const char* to_string(FaultMode m) {
   switch (m) {
@@ -44,10 +44,10 @@ Status FaultTable::set_from_json(std::string_view text, std::int64_t now_ms) {
   r.set_at_ms = now_ms;
   r.provider = get_string(v, "provider").value_or("*");
   r.channel = get_string(v, "channel").value_or("*");
-  if (r.provider != "*" && r.provider != "solapi" && r.provider != "nhn")
-    return make_error("invalid_provider", "provider must be solapi, nhn or *", "provider");
-  if (r.channel != "*" && r.channel != "alimtalk" && r.channel != "sms")
-    return make_error("invalid_channel", "channel must be alimtalk, sms or *", "channel");
+  if (r.provider != "*" && r.provider != "solapi" && r.provider != "nhn" && r.provider != "push")
+    return make_error("invalid_provider", "provider must be solapi, nhn, push or *", "provider");
+  if (r.channel != "*" && r.channel != "alimtalk" && r.channel != "sms" && r.channel != "push")
+    return make_error("invalid_channel", "channel must be alimtalk, sms, push or *", "channel");
   auto mode = fault_mode_from(get_string(v, "mode").value_or(""));
   if (!mode) return make_error("invalid_mode", "mode must be one of ok|down|error|slow|timeout|flap|accept_then_fail|blackhole|lose_answer", "mode");
   r.mode = *mode;

@@ -12,8 +12,8 @@
 
 namespace jarip::sim {
 
-enum class Provider { solapi, nhn };
-enum class Channel { alimtalk, sms };
+enum class Provider { solapi, nhn, push };
+enum class Channel { alimtalk, sms, push };  // push: the push service's only channel
 const char* to_string(Provider p);
 const char* to_string(Channel c);
 
@@ -22,8 +22,8 @@ const char* to_string(FaultMode m);
 std::optional<FaultMode> fault_mode_from(std::string_view text);
 
 struct FaultRule {
-  std::string provider = "*";  // solapi | nhn | *
-  std::string channel = "*";   // alimtalk | sms | *
+  std::string provider = "*";  // solapi | nhn | push | *
+  std::string channel = "*";   // alimtalk | sms | push | *
   FaultMode mode = FaultMode::ok;
   double error_rate = 1.0;  // mode error: probability of a 5xx; mode lose_answer: of a send losing its answer
   int latency_ms = 0;       // mode slow

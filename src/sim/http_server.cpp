@@ -102,6 +102,7 @@ class Session : public std::enable_shared_from_this<Session> {
     res_.result(static_cast<http::status>(out.status));
     res_.set(http::field::server, "jarip-sim");
     res_.set(http::field::content_type, out.content_type);
+    for (const auto& [name, value] : out.headers) res_.set(name, value);
     res_.keep_alive(keep_alive_);
     res_.body() = std::move(out.body);
     res_.prepare_payload();
@@ -180,6 +181,8 @@ bool HttpServer::open(std::string* error) {
     if (error) *error = impl_->name + ": cannot listen on " + impl_->host + ":" + std::to_string(impl_->port) + ": " + ec.message();
     return false;
   }
+  // Port 0 binds any free port; keep it, so that a reopened listener (after "down") is the same one.
+  if (impl_->port == 0) impl_->port = acc.local_endpoint().port();
   impl_->acceptor.emplace(std::move(acc));
   impl_->accept();
   return true;
@@ -188,5 +191,6 @@ bool HttpServer::open(std::string* error) {
 void HttpServer::close() { impl_->close_all(); }
 bool HttpServer::is_open() const { return impl_->acceptor.has_value(); }
 const std::string& HttpServer::name() const { return impl_->name; }
+int HttpServer::port() const { return impl_->port; }
 
 }  // namespace jarip::sim

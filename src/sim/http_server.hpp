@@ -25,6 +25,7 @@ class HttpServer {
   void close();                   // stop listening and close every connection
   bool is_open() const;
   const std::string& name() const;
+  int port() const;  // the bound port once open() succeeded (also when 0 was asked for)
 
   struct Impl;  // public only so that the connection class in the .cpp can name it
 

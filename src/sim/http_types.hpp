@@ -27,6 +27,7 @@ struct HttpOut {
   int status = 200;
   std::string body;
   std::string content_type = "application/json;charset=UTF-8";
+  std::vector<std::pair<std::string, std::string>> headers = {};  // extra response headers (Location, …)
 };
 
 bool iequals(std::string_view a, std::string_view b);

@@ -34,13 +34,13 @@ struct Runtime {
   asio::io_context io{1};
   jarip::SystemClock clock;
   std::unique_ptr<Simulator> sim;
-  std::unique_ptr<HttpServer> admin, solapi, nhn_alimtalk, nhn_sms;
+  std::unique_ptr<HttpServer> admin, solapi, nhn_alimtalk, nhn_sms, push;
   std::unique_ptr<WebhookClient> hooks[kStreams];
   asio::steady_timer tick{io};
   int ticks = 0;
 
-  void reconcile(HttpServer& server, Endpoint e) {
-    bool want = sim->should_listen(e);
+  void reconcile(HttpServer& server, Endpoint e) { reconcile(server, sim->should_listen(e)); }
+  void reconcile(HttpServer& server, bool want) {
     if (want && !server.is_open()) {
       std::string err;
       if (!server.open(&err)) std::fprintf(stderr, "jarip-sim: reopening failed: %s\n", err.c_str());
@@ -53,6 +53,7 @@ struct Runtime {
     reconcile(*solapi, Endpoint::solapi);
     reconcile(*nhn_alimtalk, Endpoint::nhn_alimtalk);
     reconcile(*nhn_sms, Endpoint::nhn_sms);
+    reconcile(*push, sim->push_should_listen());
     for (auto& h : hooks) h->pump();
     if (++ticks % 1000 == 0) sim->context().prune_guards();
     tick.expires_after(std::chrono::milliseconds(5));
@@ -109,13 +110,16 @@ int main(int argc, char** argv) {
   rt.nhn_alimtalk = std::make_unique<HttpServer>(rt.io, cfg.listen_host, cfg.nhn.alimtalk_port, "nhn-alimtalk",
                                                  provider(Endpoint::nhn_alimtalk));
   rt.nhn_sms = std::make_unique<HttpServer>(rt.io, cfg.listen_host, cfg.nhn.sms_port, "nhn-sms", provider(Endpoint::nhn_sms));
-  for (HttpServer* s : {rt.admin.get(), rt.solapi.get(), rt.nhn_alimtalk.get(), rt.nhn_sms.get()}) {
+  rt.push = std::make_unique<HttpServer>(rt.io, cfg.listen_host, cfg.push_port, "push",
+                                         [&sim](const HttpIn& req) { return sim.handle_push(req); });
+  for (HttpServer* s : {rt.admin.get(), rt.solapi.get(), rt.nhn_alimtalk.get(), rt.nhn_sms.get(), rt.push.get()}) {
     std::string err;
     if (!s->open(&err)) {
       std::fprintf(stderr, "jarip-sim: %s\n", err.c_str());
       return 1;
     }
   }
+  sim.push().set_origin(push_origin(cfg.listen_host, rt.push->port()));
   rt.hooks[0] = std::make_unique<WebhookClient>(rt.io, sim, Stream::solapi, cfg.solapi.webhook_url,
                                                 std::vector<std::pair<std::string, std::string>>{});
   std::vector<std::pair<std::string, std::string>> nhn_headers{{"X-Toast-Webhook-Signature", cfg.nhn.webhook_signature}};
@@ -125,8 +129,9 @@ int main(int argc, char** argv) {
   asio::signal_set signals(rt.io, SIGINT, SIGTERM);
   signals.async_wait([&rt](boost::system::error_code, int) { rt.io.stop(); });
   rt.on_tick();
-  std::fprintf(stderr, "jarip-sim: admin %s:%d, solapi :%d, nhn alimtalk :%d, nhn sms :%d\n", cfg.listen_host.c_str(),
-               cfg.admin_port, cfg.solapi.port, cfg.nhn.alimtalk_port, cfg.nhn.sms_port);
+  std::fprintf(stderr, "jarip-sim: admin %s:%d, solapi :%d, nhn alimtalk :%d, nhn sms :%d, push :%d\n",
+               cfg.listen_host.c_str(), cfg.admin_port, cfg.solapi.port, cfg.nhn.alimtalk_port, cfg.nhn.sms_port,
+               rt.push->port());
   rt.io.run();
   return 0;
 }

@@ -14,7 +14,8 @@
 
 namespace jarip::sim {
 
-Simulator::Simulator(SimConfig config, const Clock& clock, std::uint64_t seed) : ctx_(std::move(config), clock, seed) {}
+Simulator::Simulator(SimConfig config, const Clock& clock, std::uint64_t seed)
+    : ctx_(std::move(config), clock, seed), push_(clock) {}
 
 Stream stream_of(const MessageRecord& m) {
   if (m.provider == Provider::solapi) return Stream::solapi;
@@ -246,6 +247,7 @@ bool Simulator::should_listen(Endpoint e) const {
 
 void Simulator::clear_records() {
   ctx_.store.clear();
+  push_.clear_messages();
   for (auto& q : ctx_.due) q.clear();
   for (auto& q : ctx_.outbox) q.clear();
 }

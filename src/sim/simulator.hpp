@@ -10,6 +10,7 @@
 #include "common/clock.hpp"
 #include "sim/context.hpp"
 #include "sim/provider_result.hpp"
+#include "sim/push_service.hpp"
 
 namespace jarip::sim {
 
@@ -35,6 +36,11 @@ class Simulator {
 
   HttpOut handle_admin(const HttpIn& in);
 
+  // The Web Push service's port (push_service.cpp), with the faults of provider "push".
+  Handled handle_push(const HttpIn& in);
+  bool push_should_listen() const;
+  PushService& push() { return push_; }
+
   // False while every channel the endpoint's port serves is down (listener must be closed).
   bool should_listen(Endpoint endpoint) const;
 
@@ -55,6 +61,7 @@ class Simulator {
                     bool blackhole_alimtalk, bool blackhole_sms);
 
   SimContext ctx_;
+  PushService push_;
   std::uint64_t hooks_seq_ = 0;
 };
 

@@ -59,7 +59,8 @@ Result<bool> SqliteSession::erase_customer(const std::string& id, TimeMs now) {
   bool existed = db_.changes() > 0;
   for (const char* sql : {"DELETE FROM customer_addresses WHERE customer_id = ?",
                           "DELETE FROM consent_events WHERE customer_id = ?",
-                          "DELETE FROM inbox_reads WHERE customer_id = ?"}) {
+                          "DELETE FROM inbox_reads WHERE customer_id = ?",
+                          "DELETE FROM reconfirm_notices WHERE customer_id = ?"}) {
     auto s = db_.prepare(sql);
     s.bind(1, id);
     if (auto st = done_or_error(db_, s.step(), "erase customer"); !st) return st.error();
@@ -137,6 +138,23 @@ Result<std::vector<ConsentEventRecord>> SqliteSession::list_consent_events(const
   }
   if (rc != SQLITE_DONE) return db_.last_error("list consent events");
   return out;
+}
+
+Result<bool> SqliteSession::reconfirm_notice_sent(const std::string& customer_id, const std::string& consent_at) {
+  auto s = db_.prepare("SELECT 1 FROM reconfirm_notices WHERE customer_id = ? AND consent_at = ?");
+  s.bind(1, customer_id).bind(2, consent_at);
+  int rc = s.step();
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return db_.last_error("read re-confirmation notices");
+}
+
+Status SqliteSession::record_reconfirm_notice(const std::string& customer_id, const std::string& consent_at,
+                                              const std::string& message_id, TimeMs now) {
+  auto s = db_.prepare(
+      "INSERT OR REPLACE INTO reconfirm_notices (customer_id, consent_at, message_id, sent_ms) VALUES (?, ?, ?, ?)");
+  s.bind(1, customer_id).bind(2, consent_at).bind(3, message_id).bind(4, now);
+  return done_or_error(db_, s.step(), "record re-confirmation notice");
 }
 
 Status SqliteSession::link_message_customer(const std::string& message_id, const std::string& customer_id) {

@@ -189,6 +189,17 @@ CREATE TABLE short_links (
 ) WITHOUT ROWID;
 CREATE INDEX short_links_by_message ON short_links(message_id);
 )sql",
+      // 6: the two-yearly re-confirmation notices sent, one per customer and consent time, so that a
+      //    restart or a second node never asks twice about the same consent.
+      R"sql(
+CREATE TABLE reconfirm_notices (
+  customer_id TEXT NOT NULL,
+  consent_at TEXT NOT NULL,
+  message_id TEXT NOT NULL,
+  sent_ms INTEGER NOT NULL,
+  PRIMARY KEY (customer_id, consent_at)
+) WITHOUT ROWID;
+)sql",
   };
   return list;
 }

@@ -63,6 +63,9 @@ class SqliteSession final : public StoreSession {
   Result<std::vector<std::string>> customers_with_address(const std::string& address) override;
   Status insert_consent_event(ConsentEventRecord& event) override;
   Result<std::vector<ConsentEventRecord>> list_consent_events(const std::string& customer_id, int limit) override;
+  Result<bool> reconfirm_notice_sent(const std::string& customer_id, const std::string& consent_at) override;
+  Status record_reconfirm_notice(const std::string& customer_id, const std::string& consent_at,
+                                 const std::string& message_id, TimeMs now) override;
   Status link_message_customer(const std::string& message_id, const std::string& customer_id) override;
 
   // sqlite_portal.cpp

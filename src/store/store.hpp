@@ -91,6 +91,11 @@ class StoreSession {
   virtual Result<std::vector<std::string>> customers_with_address(const std::string& address) = 0;
   virtual Status insert_consent_event(ConsentEventRecord& event) = 0;  // assigns event.id
   virtual Result<std::vector<ConsentEventRecord>> list_consent_events(const std::string& customer_id, int limit) = 0;
+  // The two-yearly re-confirmation notice for the consent given at `consent_at` (its RFC 3339 text)
+  // was sent already; record that it was.
+  virtual Result<bool> reconfirm_notice_sent(const std::string& customer_id, const std::string& consent_at) = 0;
+  virtual Status record_reconfirm_notice(const std::string& customer_id, const std::string& consent_at,
+                                         const std::string& message_id, TimeMs now) = 0;
   // Remembers which customer a message was addressed to, for erasure.
   virtual Status link_message_customer(const std::string& message_id, const std::string& customer_id) = 0;
 

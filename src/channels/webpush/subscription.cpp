@@ -118,6 +118,18 @@ bool is_local_name(std::string_view host) {
          ends_with(host, ".internal") || host == "home.arpa" || ends_with(host, ".home.arpa");
 }
 
+// The hosts a plain-http endpoint may name in test mode: traffic that never leaves the machine.
+bool is_loopback_host(std::string_view host, const std::optional<IpLiteral>& ip) {
+  if (ip && ip->size == 4) return ip->bytes[0] == 127;
+  if (ip && ip->size == 16) {
+    for (std::size_t i = 0; i < 15; ++i) {
+      if (ip->bytes[i] != 0) return false;
+    }
+    return ip->bytes[15] == 1;
+  }
+  return host == "localhost";
+}
+
 Result<Endpoint> check_endpoint(std::string_view url, const SubscriptionOptions& options) {
   const std::string field = "endpoint";
   if (url.empty()) return invalid("endpoint is empty", field);
@@ -125,8 +137,18 @@ Result<Endpoint> check_endpoint(std::string_view url, const SubscriptionOptions&
   for (char c : url) {
     if (c <= 0x20 || c >= 0x7f) return invalid("endpoint contains a space, control or non-ASCII character", field);
   }
-  if (!starts_with_ci(url, "https://")) return invalid("endpoint must be an https:// URL", field);
-  std::string_view rest = url.substr(8);
+  // Plain http exists only for the simulator and tests, whose push service has no TLS; production
+  // endpoints are https without exception (the payload is encrypted, but the VAPID token is not).
+  bool secure = true;
+  std::string_view rest;
+  if (starts_with_ci(url, "https://")) {
+    rest = url.substr(8);
+  } else if (options.allow_private && starts_with_ci(url, "http://")) {
+    secure = false;
+    rest = url.substr(7);
+  } else {
+    return invalid("endpoint must be an https:// URL", field);
+  }
   const std::size_t end = rest.find_first_of("/?#");
   const std::string_view authority = rest.substr(0, end);
   const std::string_view tail = end == std::string_view::npos ? std::string_view() : rest.substr(end);
@@ -137,6 +159,7 @@ Result<Endpoint> check_endpoint(std::string_view url, const SubscriptionOptions&
   if (authority.empty()) return invalid("endpoint has no host", field);
 
   Endpoint out;
+  out.port = secure ? 443 : 80;
   std::string_view host_text, port_text;
   bool has_port = false;
   if (authority.front() == '[') {
@@ -212,9 +235,13 @@ Result<Endpoint> check_endpoint(std::string_view url, const SubscriptionOptions&
                         field);
     }
   }
+  if (!secure && !is_loopback_host(out.host, ip)) {
+    return invalid("an http:// endpoint is accepted only on a loopback host (127.0.0.0/8, ::1, localhost), in test mode",
+                   field);
+  }
   const bool v6 = ip && ip->size == 16;
-  out.origin = "https://" + (v6 ? "[" + out.host + "]" : out.host);
-  if (out.port != 443) out.origin += ":" + std::to_string(out.port);
+  out.origin = (secure ? "https://" : "http://") + (v6 ? "[" + out.host + "]" : out.host);
+  if (out.port != (secure ? 443 : 80)) out.origin += ":" + std::to_string(out.port);
   return out;
 }
 

@@ -4,7 +4,8 @@
 //    "keys": {"p256dh": "<base64url, 65-byte uncompressed P-256 point>", "auth": "<base64url, 16 bytes>"}}
 //
 // parse_subscription is the only way outside input becomes a PushSubscription, so everything the
-// encryptor and the HTTP client rely on is checked here: https only, a plain host (no user info, no
+// encryptor and the HTTP client rely on is checked here: https only (plain http to a loopback host in
+// test mode, for the simulator), a plain host (no user info, no
 // fragment), the keys' lengths and the point on the curve, length limits on every field, and — the
 // SSRF guard — no loopback, private, link-local, unique-local, CGNAT or otherwise non-public IP literal
 // and no "localhost" as host unless SubscriptionOptions::allow_private is set (tests, the simulator).
@@ -38,13 +39,15 @@ inline constexpr std::size_t kMaxP256dhTextSize = 88;  // 87 unpadded, 88 padded
 inline constexpr std::size_t kMaxAuthTextSize = 24;    // 22 unpadded, 24 padded
 
 struct SubscriptionOptions {
-  // Accept loopback/private endpoints and "localhost": for tests and the simulator only.
+  // Accept loopback/private endpoints and "localhost", and plain http:// on a loopback host (127/8,
+  // ::1, localhost; the simulator has no TLS): for tests and the simulator only.
   bool allow_private = false;
 };
 
 struct PushSubscription {
-  std::string endpoint;  // as given (validated): https://host[:port]/path[?query]
-  std::string origin;    // "https://" + lower-case host [+ ":" port unless 443]: the VAPID audience
+  std::string endpoint;  // as given (validated): https://host[:port]/path[?query] (http:// only in test mode)
+  // scheme + "://" + lower-case host [+ ":" port unless the scheme's default]: the VAPID audience
+  std::string origin;
   std::string host;      // lower case; an IPv6 literal without brackets
   std::uint16_t port = 443;
   std::optional<std::int64_t> expiration_time_ms;  // expirationTime, when not null

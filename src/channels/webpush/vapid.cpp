@@ -27,10 +27,28 @@ bool printable_no_space(std::string_view text) {
   return true;
 }
 
+// An http origin on the loopback interface: the simulator's push service (no TLS), reached only with
+// subscriptions parsed in test mode (subscription.hpp).
+bool is_loopback_http_origin(std::string_view audience) {
+  if (audience.substr(0, 7) != "http://") return false;
+  std::string_view host = audience.substr(7);
+  if (host.substr(0, 5) == "[::1]") return host.size() == 5 || host[5] == ':';
+  host = host.substr(0, host.find(':'));
+  return host == "localhost" ||
+         (host.substr(0, 4) == "127." && host.find_first_not_of("0123456789.") == std::string_view::npos);
+}
+
 Status validate_audience(std::string_view audience) {
   auto bad = [] { return make_error("invalid_vapid_claims", "aud must be an https origin: https://host[:port]", "aud"); };
-  if (audience.size() > 300 || !printable_no_space(audience) || audience.substr(0, 8) != "https://") return bad();
-  const std::string_view authority = audience.substr(8);
+  if (audience.size() > 300 || !printable_no_space(audience)) return bad();
+  std::string_view authority;
+  if (audience.substr(0, 8) == "https://") {
+    authority = audience.substr(8);
+  } else if (is_loopback_http_origin(audience)) {
+    authority = audience.substr(7);
+  } else {
+    return bad();
+  }
   if (authority.empty() || authority.find_first_of("/?#@\\\"") != std::string_view::npos) return bad();
   return Status::success();
 }

@@ -60,7 +60,8 @@ struct VapidClaims {
 // 256 characters. Error "invalid_vapid_subject".
 Status validate_vapid_subject(std::string_view subject);
 
-// The signed JWT. Error "invalid_vapid_claims" unless aud is an https origin (no path) and sub valid.
+// The signed JWT. Error "invalid_vapid_claims" unless aud is an https origin (no path; an http origin on
+// loopback is accepted for the simulator) and sub valid.
 // (exp is not checked against a clock here: VapidTokenCache does that.)
 Result<std::string> sign_vapid_jwt(const VapidKeys& keys, const VapidClaims& claims);
 

@@ -3,8 +3,8 @@
 namespace jarip::channels::testing {
 namespace {
 
-TEST(ChannelRegistry, KnowsBothProviders) {
-  EXPECT_EQ(adapter_types(), (std::vector<std::string>{"solapi", "nhn"}));
+TEST(ChannelRegistry, KnowsEveryProviderType) {
+  EXPECT_EQ(adapter_types(), (std::vector<std::string>{"solapi", "nhn", "inbox", "smtp", "webpush"}));
   EXPECT_EQ(make_or_die(solapi_settings())->name(), "solapi");
   auto nhn = nhn_settings();
   nhn.name = "nhn-backup";

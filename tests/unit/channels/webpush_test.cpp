@@ -468,8 +468,51 @@ TEST(WebPushSubscription, AllowPrivateIsForTestsOnly) {
   EXPECT_EQ(parse_subscription(subscription_json("https://127.0.0.1:19104/p"), test_mode).value().origin,
             "https://127.0.0.1:19104");
   // Test mode still refuses what is malformed.
-  EXPECT_EQ(parse_subscription(subscription_json("http://localhost/p"), test_mode).error().code,
+  EXPECT_EQ(parse_subscription(subscription_json("https://exa mple.com/p"), test_mode).error().code,
             "invalid_subscription");
+}
+
+TEST(WebPushSubscription, PlainHttpOnlyOnLoopbackInTestMode) {
+  const SubscriptionOptions test_mode{.allow_private = true};
+  struct Row {
+    const char* endpoint;
+    const char* origin;
+    std::uint16_t port;
+  };
+  // The simulator's push service has no TLS: test mode reads its http endpoints.
+  for (const Row& r : {Row{"http://127.0.0.1:19104/push/abc", "http://127.0.0.1:19104", 19104},
+                       Row{"http://127.0.0.1/push/abc", "http://127.0.0.1", 80},
+                       Row{"http://127.1.2.3:80/p", "http://127.1.2.3", 80},
+                       Row{"HTTP://localhost:9104/p", "http://localhost:9104", 9104},
+                       Row{"http://[::1]:9104/p", "http://[::1]:9104", 9104}}) {
+    auto s = parse_subscription(subscription_json(r.endpoint), test_mode);
+    ASSERT_TRUE(s.ok()) << r.endpoint << ": " << s.error().message;
+    EXPECT_EQ(s->origin, r.origin) << r.endpoint;
+    EXPECT_EQ(s->port, r.port) << r.endpoint;
+    EXPECT_EQ(s->endpoint, r.endpoint);
+    EXPECT_EQ(parse_subscription(to_json(*s), test_mode).value().origin, r.origin) << "round trip";
+    // Never in production.
+    auto production = parse_subscription(subscription_json(r.endpoint));
+    ASSERT_FALSE(production.ok()) << r.endpoint;
+    EXPECT_EQ(production.error().code, "invalid_subscription") << r.endpoint;
+    EXPECT_EQ(production.error().field, "endpoint") << r.endpoint;
+  }
+  // Plain http to anything but loopback stays refused, test mode or not: the VAPID token would cross
+  // a network in clear.
+  for (const char* endpoint : {"http://10.0.0.5/p", "http://192.168.1.1:9104/p", "http://push.example.net/p",
+                               "http://intranet/p", "http://[fd00::1]/p", "http://[::ffff:127.0.0.1]/p",
+                               "http://sub.localhost/p", "ftp://127.0.0.1/p"}) {
+    auto s = parse_subscription(subscription_json(endpoint), test_mode);
+    ASSERT_FALSE(s.ok()) << endpoint;
+    EXPECT_EQ(s.error().code, "invalid_subscription") << endpoint;
+    EXPECT_EQ(s.error().field, "endpoint") << endpoint;
+  }
+  // The loopback http origin is a valid VAPID audience; other http origins are not.
+  auto keys = VapidKeys::generate().value();
+  EXPECT_TRUE(sign_vapid_jwt(keys, {"http://127.0.0.1:19104", 1'700'000'000, "mailto:ops@example.com"}).ok());
+  EXPECT_TRUE(sign_vapid_jwt(keys, {"http://[::1]:9104", 1'700'000'000, "mailto:ops@example.com"}).ok());
+  EXPECT_FALSE(sign_vapid_jwt(keys, {"http://127.0.0.1:19104/x", 1'700'000'000, "mailto:ops@example.com"}).ok());
+  EXPECT_FALSE(sign_vapid_jwt(keys, {"http://127.0.0.1.example.com", 1'700'000'000, "mailto:ops@example.com"}).ok());
 }
 
 TEST(WebPushSubscription, MakeSubscriptionFromStoredParts) {

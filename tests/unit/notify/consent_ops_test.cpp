@@ -26,13 +26,12 @@ class ConsentOps : public ::testing::Test {
     ASSERT_TRUE(s.ok()) << s.error().message;
     store_ = std::move(*s);
     notices_.sender_name = "자립상점";
-    notices_.compose = [this](const std::string& phone, const std::string& text) -> Result<store::MessageRecord> {
+    notices_.compose = [this](const std::string& customer_id, const std::string& text) -> Result<store::MessageRecord> {
       store::MessageRecord m;
       m.id = "notice-" + std::to_string(++composed_);
       m.api_key_id = "";
       m.created_ms = m.updated_ms = m.due_ms = kNow;
-      m.phone = phone;
-      m.recipient_json = R"({"phone":")" + phone + R"("})";
+      m.recipient_json = R"({"customer_id":")" + customer_id + R"("})";  // addresses filled from the directory
       m.rendered_json = R"({"sms":{"text":"notice","subject":"","kind":"lms"}})";
       m.chain_json = R"(["sms@nhn"])";
       m.metadata_json = "{}";

@@ -33,9 +33,9 @@ class PortalRoutes : public ::testing::Test {
 
     auto notices = std::make_shared<notify::ConsentNotices>();
     notices->sender_name = "자립상점";
-    notices->compose = [this](const std::string& phone, const std::string& text) -> Result<store::MessageRecord> {
+    notices->compose = [this](const std::string& customer_id, const std::string& text) -> Result<store::MessageRecord> {
       store::MessageRecord m = message("notice-" + std::to_string(++notices_composed_), text, kNow);
-      m.phone = phone;
+      m.recipient_json = R"({"customer_id":")" + customer_id + R"("})";
       m.state = store::kStateAccepted;
       return m;
     };

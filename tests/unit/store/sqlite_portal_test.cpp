@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "store/sqlite_schema.hpp"
 #include "store/store.hpp"
 
 namespace jarip::store {
@@ -240,7 +241,7 @@ TEST_F(SqlitePortalStore, MigratesVersionFourDatabase) {
   {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-    const char* sql = "DROP TABLE inbox_reads; DROP TABLE short_links; DELETE FROM schema_version WHERE version >= 5;";
+    const char* sql = "DROP TABLE inbox_reads; DROP TABLE short_links; DROP TABLE reconfirm_notices; DELETE FROM schema_version WHERE version >= 5;";
     ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
     sqlite3_close(db);
   }
@@ -260,7 +261,7 @@ TEST_F(SqlitePortalStore, MigratesVersionFourDatabase) {
                                -1, &st, nullptr),
             SQLITE_OK);
   ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(st, 0), 5);
+  EXPECT_EQ(sqlite3_column_int(st, 0), sqlite_schema_version());
   EXPECT_EQ(sqlite3_column_int(st, 1), 2);
   sqlite3_finalize(st);
   sqlite3_close(db);

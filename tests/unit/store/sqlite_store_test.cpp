@@ -309,6 +309,7 @@ TEST(SqliteStore, MigratesVersionTwoIndexes) {
         "DROP TABLE customers; DROP TABLE customer_addresses; DROP TABLE consent_events;"
         "DROP TABLE message_customers;"  // version 4's, so that 3 and 4 run again
         "DROP TABLE inbox_reads; DROP TABLE short_links;"  // and version 5's
+        "DROP TABLE reconfirm_notices;"  // and version 6's
         "DELETE FROM schema_version WHERE version >= 3;";
     ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
     sqlite3_close(db);
