@@ -23,6 +23,7 @@
 #include "notify/api.hpp"
 #include "notify/engine.hpp"
 #include "notify/push_subscriptions.hpp"
+#include "notify/reconfirm_job.hpp"
 #include "notify/webhooks.hpp"
 #include "portal/link_tokens.hpp"
 #include "portal/portal.hpp"
@@ -271,8 +272,25 @@ int run_server(const Config& config) {
     log::error("cannot start HTTP server", {{"error", s.error().message}});
     return 1;
   }
+  notify::ReconfirmOptions reconfirm;
+  reconfirm.enabled = config.get("consent.reconfirm", "true") != "false";
+  auto check_s = config.get_int_in("consent.reconfirm_check_s", 3600, 1, 7 * 86400);
+  auto first_s = config.get_int_in("consent.reconfirm_first_delay_s", 10, 0, 86400);
+  if (!check_s || !first_s) {
+    const Error& e = !check_s ? check_s.error() : first_s.error();
+    log::error("invalid configuration", {{"error", e.message}, {"field", e.field}});
+    return 2;
+  }
+  reconfirm.interval_ms = *check_s * 1000;
+  reconfirm.first_delay_ms = *first_s * 1000;
+  reconfirm.answer_link = [links, &clock](const std::string& customer_id) {
+    return links->reconfirm(customer_id, clock.now_ms());
+  };
+  notify::ReconfirmJob reconfirm_job(engine_io, **store, clock, notices, reconfirm, metrics);
+
   engine.start();
   webhooks.start();
+  reconfirm_job.start();
   api.set_ready(true);
   log::info("jarip listening", {{"address", sc.http.host + ":" + std::to_string(server.port())},
                                 {"tls", server.tls() ? "on" : "off"},
@@ -304,6 +322,7 @@ int run_server(const Config& config) {
     reload_signal.cancel();
     // In-flight provider calls finish and their outcomes are written before the store stops.
     webhooks.stop();
+    reconfirm_job.stop();
     engine.stop(sc.shutdown_grace_s * 1000LL, [&, server_guard] {
       asio::post(server_io, [&, server_guard] {
         server_guard->reset();

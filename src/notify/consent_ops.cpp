@@ -76,23 +76,25 @@ Result<bool> store_consent_notice(store::StoreSession& s, const ConsentNotices& 
   }
   std::string text = customers::consent_notice_text(recent, notices.sender_name, c.locale, now);
   if (text.empty()) return false;
-  return store_customer_notice(s, notices, c.id, text, now);
+  auto stored = store_customer_notice(s, notices, c.id, text, now);
+  if (!stored) return stored.error();
+  return !stored->empty();
 }
 
-Result<bool> store_customer_notice(store::StoreSession& s, const ConsentNotices& notices, const std::string& customer_id,
-                                   const std::string& text, TimeMs now) {
-  if (!notices.compose) return false;
+Result<std::string> store_customer_notice(store::StoreSession& s, const ConsentNotices& notices,
+                                          const std::string& customer_id, const std::string& text, TimeMs now) {
+  if (!notices.compose) return std::string();
   auto message = notices.compose(customer_id, text);
   if (!message) return message.error();
   // The customer's addresses as stored in this same transaction; a customer no channel of the
   // notice chain reaches (no phone, no email, no push, and no inbox configured) gets none.
   if (auto st = resolve_recipient(s, *message, now); !st) {
-    if (st.error().code == "customer_unreachable") return false;
+    if (st.error().code == "customer_unreachable") return std::string();
     return st.error();
   }
   if (auto st = s.insert_message(*message); !st) return st.error();
   if (auto st = s.link_message_customer(message->id, customer_id); !st) return st.error();
-  return true;
+  return message->id;
 }
 
 Result<ConsentChangeOutcome> withdraw_ad_consent(store::StoreSession& s, const ConsentNotices& notices,

@@ -36,9 +36,10 @@ Result<bool> store_consent_notice(store::StoreSession& session, const ConsentNot
 
 // Stores an informational notice to a customer of the directory (consent confirmations, the
 // two-yearly re-confirmation), composed by notices.compose and addressed from the directory in this
-// transaction. False when no channel of the notice chain reaches the customer (nothing stored).
-Result<bool> store_customer_notice(store::StoreSession& s, const ConsentNotices& notices, const std::string& customer_id,
-                                   const std::string& text, TimeMs now);
+// transaction. Returns the message's id; empty when no channel of the notice chain reaches the
+// customer (nothing stored).
+Result<std::string> store_customer_notice(store::StoreSession& s, const ConsentNotices& notices,
+                                          const std::string& customer_id, const std::string& text, TimeMs now);
 
 // What a change made. A repeated withdrawal changes nothing, records nothing and sends no notice.
 struct ConsentChangeOutcome {
