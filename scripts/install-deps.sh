@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages jarip needs, only those missing. Usage:
 #   scripts/install-deps.sh          build and run (compiler, libraries)
-#   scripts/install-deps.sh --test   also what the tests need (clang for fuzzing/sanitizers, openssl, strace)
+#   scripts/install-deps.sh --test   also what the tests need (clang for fuzzing/sanitizers, openssl, python3-dkim,
+#                                    Postfix with Cyrus SASL for the email tests)
 set -euo pipefail
 
 packages=(
@@ -22,5 +23,10 @@ if ((${#missing[@]})); then
   sudo=""
   [[ $(id -u) -ne 0 ]] && sudo="sudo"
   $sudo apt-get update -qq
+  # The tests run their own private Postfix on loopback; the system's must stay unconfigured and
+  # stopped (no listener on port 25, no mail leaving the machine).
+  if [[ " ${missing[*]} " == *" postfix "* ]]; then
+    echo "postfix postfix/main_mailer_type select No configuration" | $sudo debconf-set-selections
+  fi
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi

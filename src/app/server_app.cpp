@@ -28,6 +28,7 @@
 #include "portal/link_tokens.hpp"
 #include "portal/portal.hpp"
 #include "portal/push_routes.hpp"
+#include "portal/short_links.hpp"
 #include "store/powercut_vfs.hpp"
 #include "store/store.hpp"
 
@@ -223,6 +224,16 @@ int run_server(const Config& config) {
   sc.delivery.inbox_link = [links, &clock](const std::string& customer_id) {
     return links->inbox(customer_id, clock.now_ms());
   };
+  // Short links only make sense where customers can reach the server: on by default once public.url
+  // names it.
+  if (config.get("public.shorten_sms_links", config.get("public.url").empty() ? "false" : "true") == "true") {
+    sc.delivery.shorten_sms_links = [public_url = sc.public_url](const std::string& text, const std::string& message_id,
+                                                                TimeMs now, std::vector<store::ShortLinkRecord>& out) {
+      auto shortened = portal::shorten_links(text, public_url, message_id, now, [] { return portal::new_short_code(); });
+      for (auto& link : shortened.links) out.push_back(std::move(link));
+      return std::move(shortened.text);
+    };
+  }
   asio::io_context server_io(sc.io_threads);
   std::map<std::string, std::shared_ptr<const channels::ProviderAdapter>> adapters;
   for (auto& p : *providers) adapters[p.name] = p.adapter;

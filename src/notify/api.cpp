@@ -411,6 +411,9 @@ struct Api::Impl {
           }
           for (auto& r : *records) {
             if (auto st = s.insert_message(r); !st) return st;
+            for (const auto& link : r.short_links) {
+              if (auto st = s.insert_short_link(link); !st) return st;
+            }
             if (auto customer = recipient_customer_id(r); !customer.empty()) {
               if (auto st = s.link_message_customer(r.id, customer); !st) return st;
             }

@@ -319,6 +319,7 @@ Result<store::MessageRecord> compose_message(const json::value& request, const C
         if (!formatted) return formatted.error();
         body = *formatted;
       }
+      if (ctx.options.shorten_sms_links) body = ctx.options.shorten_sms_links(body, m.id, ctx.now_ms, m.short_links);
       if (ctx.options.sms_unencodable == "replace") {
         if (auto rb = text::cp949_replace_unencodable(body); rb) body = *rb;
         if (auto rs = text::cp949_replace_unencodable(subj); rs) subj = *rs;

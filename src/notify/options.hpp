@@ -11,6 +11,7 @@
 #include "channels/transport.hpp"
 #include "common/clock.hpp"
 #include "notify/breaker.hpp"
+#include "store/records.hpp"
 
 namespace jarip::notify {
 
@@ -61,6 +62,11 @@ struct DeliveryOptions {
   // that channel; inbox_link(customer_id) opens their inbox.
   std::function<std::string(const std::string& customer_id, const std::string& channel)> unsubscribe_link;
   std::function<std::string(const std::string& customer_id)> inbox_link;
+  // Long URLs in SMS/LMS texts become short links ({public_url}/s/{code}) counted per message: the
+  // text with the replacements, and the links to store with the message. Unset: texts stay as given.
+  std::function<std::string(const std::string& text, const std::string& message_id, TimeMs now,
+                            std::vector<store::ShortLinkRecord>& links)>
+      shorten_sms_links;
 };
 
 }  // namespace jarip::notify

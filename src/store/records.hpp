@@ -26,6 +26,17 @@ inline constexpr const char* kStateExpired = "expired";
 
 bool is_terminal_state(const std::string& state);
 
+// A short link (`{public url}/s/{code}`) standing for a long URL in one message's text, with how often
+// it was followed.
+struct ShortLinkRecord {
+  std::string code;  // 7+ base62 characters from a CSPRNG
+  std::string message_id;
+  std::string url;
+  TimeMs created_ms = 0;
+  std::int64_t clicks = 0;
+  TimeMs last_click_ms = 0;  // 0 = never
+};
+
 struct MessageRecord {
   std::string id;
   std::string api_key_id;
@@ -52,6 +63,9 @@ struct MessageRecord {
   std::string final_detail;
   std::string delivered_via;   // "sms@nhn" once delivered
   bool body_purged = false;
+  // Not a column: the short links made for this message's texts when it was composed, stored in the
+  // same transaction as the message (short_links table).
+  std::vector<ShortLinkRecord> short_links;
 };
 
 struct AttemptRecord {
@@ -136,16 +150,6 @@ struct InboxItem {
   TimeMs read_ms = 0;
 };
 
-// A short link (`{public url}/s/{code}`) standing for a long URL in one message's text, with how often
-// it was followed.
-struct ShortLinkRecord {
-  std::string code;  // 7+ base62 characters from a CSPRNG
-  std::string message_id;
-  std::string url;
-  TimeMs created_ms = 0;
-  std::int64_t clicks = 0;
-  TimeMs last_click_ms = 0;  // 0 = never
-};
 
 // An event for the merchant's webhook endpoint, written in the same transaction as the change it
 // reports, so that none is lost or invented by a crash in between (a transactional outbox).

@@ -13,6 +13,7 @@ Needs root (Postfix) and the Debian packages postfix, sasl2-bin, libsasl2-module
 import email.header
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -75,13 +76,13 @@ def run(b, R, relay):
     sim = b.sim()
     j = b.jarip(sim)
     # Keys made by jarip's own commands, as an operator would.
-    dkim_out = keygen(j, "dkim", "keygen", "--selector", "drill", "--domain", "example.test")
-    dkim_record = dkim_out.split("IN TXT", 1)[1].split("\n", 1)[0].strip()
-    dkim_record = "".join(part for part in dkim_record.split('"')[1::2])  # the zone-file strings, joined
-    dkim_pem = dkim_out[dkim_out.index("-----BEGIN"):]
-    key_file = os.path.join(b.dir, "dkim.pem")
+    lines = keygen(j, "dkim", "keygen", "--selector", "drill", "--domain", "example.test").splitlines()
+    txt = next(line for line in lines if " IN TXT " in line).split(" IN TXT ", 1)[1]
+    dkim_record = "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', txt))  # the zone file's strings, joined
+    key_start = next(i for i, line in enumerate(lines) if line.startswith("# private key")) + 1
+    key_file = os.path.join(b.dir, "dkim.key")
     with open(key_file, "w") as f:
-        f.write(dkim_pem)
+        f.write("\n".join(line for line in lines[key_start:] if line.strip()) + "\n")
     vapid = dict(line.split(" = ", 1) for line in keygen(j, "webpush", "keygen").splitlines() if " = " in line)
     vapid = {k: v.split('"')[1] for k, v in vapid.items()}
     password_file = os.path.join(b.dir, "smtp-password")
@@ -103,7 +104,8 @@ def run(b, R, relay):
         "providers.push.type": "webpush", "providers.push.vapid_public_key": vapid["public_key"],
         "providers.push.vapid_private_key": vapid["private_key"], "providers.push.subject": "mailto:ops@example.test",
         "webpush.allow_private_endpoints": True,
-        "public.url": "http://127.0.0.1:%d" % j.port,
+        # https: RFC 8058 one-click is offered only on https links (the test uses the path on plain http).
+        "public.url": "https://127.0.0.1:%d" % j.port,
     })
     sim.start(j.port)
     j.start()
