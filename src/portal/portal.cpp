@@ -230,8 +230,8 @@ void Portal::serve_inbox(const Request& req, const Responder& respond, const std
     if (json_out) return respond(json_error(400, "invalid_value", "before or limit is not valid"));
     return respond(error_page(400, shared_->options.merchant_name));
   }
-  store_.read([respond, shared = shared_, customer_id, cursor = *cursor, limit = *limit, json_out,
-               token](store::StoreSession& s) {
+  store_.read([respond, shared = shared_, customer_id, cursor = *cursor, limit = *limit, json_out, token,
+               now = clock_.now_ms()](store::StoreSession& s) {
     const std::string& merchant = shared->options.merchant_name;
     auto fail = [&](int status, std::string_view code, std::string_view message) {
       respond(json_out ? json_error(status, code, message) : error_page(status, merchant));
@@ -247,6 +247,7 @@ void Portal::serve_inbox(const Request& req, const Responder& respond, const std
     page.merchant = merchant;
     page.locale = (*customer)->locale;
     page.token = token;
+    page.unsubscribe_url = shared->links.unsubscribe(customer_id, "*", now);
     page.has_more = static_cast<int>(items->size()) == limit;
     page.paged = cursor.created_ms != 0;
     page.items = std::move(*items);

@@ -90,6 +90,11 @@ std::string inbox_html(const InboxPage& page) {
   if (page.paged) {
     out += "<p><a href=\"" + html_escape(page.token) + "\">" + both({"최근 알림으로", "Newest messages"}, lc) + "</a></p>";
   }
+  // The inbox's unsubscribe action: a link to the page that asks first (a GET never unsubscribes).
+  if (!page.unsubscribe_url.empty()) {
+    out += "<p class=\"meta\"><a href=\"" + html_escape(page.unsubscribe_url) + "\">" +
+           both({"광고성 정보 수신거부", "Stop advertising messages"}, lc) + "</a></p>";
+  }
   return page_html(lc, {"알림함", "Your messages"}, page.merchant, out);
 }
 

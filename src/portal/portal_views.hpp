@@ -20,6 +20,7 @@ struct InboxPage {
   std::int64_t unread = 0;
   bool has_more = false;  // a full page: an older one may follow
   bool paged = false;     // not the newest page
+  std::string unsubscribe_url;  // the customer's page that stops advertising (every channel); may be empty
 };
 
 // The inbox page; each message's text through text_to_html.

@@ -210,6 +210,7 @@ def run(b, R, relay):
     body = page.body.decode("utf-8", "replace") if page else ""
     R.check("the inbox page shows the message", page is not None and page.status == 200 and "주문 D-4" in body, body[:500])
     R.check("the inbox page shows earlier messages too", "D-3" in body and "D-0" in body, body[:500])
+    R.check("the inbox page offers an unsubscribe action (to the page that asks first)", "/u/" in body, body[-800:])
 
 
 if __name__ == "__main__":
