@@ -60,7 +60,13 @@ json::object message_json(const store::MessageRecord& m, const std::vector<store
   o["kind"] = m.kind;
   boost::system::error_code ec;
   o["recipient"] = json::parse(m.recipient_json, ec);
-  if (ec) o["recipient"] = json::object();
+  if (ec || !o["recipient"].is_object()) o["recipient"] = json::object();
+  // The devices' push keys are the browsers' secrets: the message says how many devices it was for.
+  if (auto* devices = o["recipient"].as_object().if_contains("push_subscriptions"); devices && devices->is_array()) {
+    auto count = devices->as_array().size();
+    o["recipient"].as_object().erase("push_subscriptions");
+    o["recipient"].as_object()["push_devices"] = count;
+  }
   if (!m.template_name.empty()) o["template"] = m.template_name;
   o["channels"] = json::parse(m.chain_json, ec);
   o["step"] = m.step;
