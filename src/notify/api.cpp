@@ -482,7 +482,20 @@ struct Api::Impl {
       if (!*m) return fail(respond, make_error("not_found", "no message with id '" + id + "'"));
       auto attempts = s.list_attempts(id);
       if (!attempts) return fail(respond, attempts.error());
-      respond(Response::json(200, json::serialize(message_json(**m, *attempts))));
+      json::object o = message_json(**m, *attempts);
+      // Short links in its SMS text, with how often each was followed.
+      auto links = s.list_short_links(id);
+      if (!links) return fail(respond, links.error());
+      if (!links->empty()) {
+        json::array out;
+        for (const auto& l : *links) {
+          json::object lo{{"code", l.code}, {"url", l.url}, {"clicks", l.clicks}};
+          if (l.last_click_ms) lo["last_click_at"] = iso_time(l.last_click_ms);
+          out.push_back(std::move(lo));
+        }
+        o["short_links"] = std::move(out);
+      }
+      respond(Response::json(200, json::serialize(o)));
     });
   }
 

@@ -133,6 +133,23 @@ def run(b, R, relay):
     R.check("all up: delivered by AlimTalk", m.get("status") == "delivered"
             and (m.get("delivered_via") or "").startswith("alimtalk@"), m)
 
+    # ---- short links: a long URL in an SMS text becomes {public_url}/s/{code}, clicks counted --------
+    long_url = "https://example.com/orders/D-0/tracking?carrier=cj&invoice=123456789012&utm_source=sms"
+    r = j.send({"recipient": {"customer_id": "drill-1"}, "text": "배송 조회: " + long_url, "channels": ["sms"]})
+    R.check("SMS with a long URL: 202", r.status == 202, r)
+    mid = (r.json() or {}).get("id", "")
+    sent = j.wait_state(mid, {"delivered", "failed"}, timeout=30) or {}
+    texts = [x.get("text") or "" for x in sim.records(message_id=mid)]
+    short = next((w for t in texts for w in t.split() if "/s/" in w), "")
+    R.check("the SMS went out with the short link instead of the long URL",
+            short.startswith("https://127.0.0.1:%d/s/" % j.port) and all(long_url not in t for t in texts), texts)
+    if short:
+        hop = j.get_raw(urllib.parse.urlparse(short).path)
+        R.check("the short link redirects to the long URL", hop.status == 302 and hop.header("Location") == long_url, hop)
+        links = (j.message(mid) or {}).get("short_links", [])
+        R.check("the message counts the click", len(links) == 1 and links[0].get("clicks") == 1
+                and links[0].get("url") == long_url, links)
+
     # ---- 1. AlimTalk down at both providers: SMS ---------------------------------------------------
     sim.fault(provider="*", channel="alimtalk", mode="down")
     m = send("D-1")

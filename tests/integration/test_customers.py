@@ -193,6 +193,33 @@ def main():
         r = j.call("POST", "/v1/customers/import", b"name\r\nx\r\n", headers={"Content-Type": "text/csv"})
         R.check("import without an id column: 400 missing_id_column", r.status == 400 and err(r).get("code") == "missing_id_column", r)
 
+        # ---- web push subscriptions: checked at the edge (this server is not in test mode) -------
+        good_keys = {"p256dh": "BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4",
+                     "auth": "BTBZMqHH6r4Tts7J_aSIgg"}
+        for body, code, field in [
+            ({"endpoint": "http://push.example.com/p/1", "keys": good_keys}, "invalid_subscription", "endpoint"),
+            ({"endpoint": "https://127.0.0.1/p/1", "keys": good_keys}, "endpoint_not_public", "endpoint"),
+            ({"endpoint": "https://10.1.2.3/p/1", "keys": good_keys}, "endpoint_not_public", "endpoint"),
+            ({"endpoint": "https://push.example.com/p/1", "keys": dict(good_keys, p256dh="AAAA")},
+             "invalid_subscription", "keys.p256dh"),
+            ({"endpoint": "https://push.example.com/p/1", "keys": dict(good_keys, auth="AAAA")},
+             "invalid_subscription", "keys.auth"),
+        ]:
+            r = j.call("POST", "/v1/customers/c-1/push-subscriptions", body)
+            R.check("push subscription %s → 400 %s at %s" % (body["endpoint"], code, field),
+                    r.status == 400 and err(r).get("code") == code and field in (err(r).get("field") or ""), r)
+        r = j.call("POST", "/v1/customers/c-1/push-subscriptions",
+                   {"endpoint": "https://push.example.com/p/1", "keys": good_keys})
+        R.check("a valid push subscription: 201", r.status == 201, r)
+        doc = j.call("GET", "/v1/customers/c-1").json() or {}
+        R.check_eq("the customer holds it", len(doc.get("push_subscriptions", [])), 1)
+        r = j.call("PUT", "/v1/customers/c-1", {k: v for k, v in doc.items() if k not in ("push_subscriptions",)})
+        R.check("a PUT without push_subscriptions keeps them (they belong to the browsers)",
+                len((j.call("GET", "/v1/customers/c-1").json() or {}).get("push_subscriptions", [])) == 1, r)
+        R.check_eq("push subscription for an unknown customer: 404",
+                   j.call("POST", "/v1/customers/nobody/push-subscriptions",
+                          {"endpoint": "https://push.example.com/p/2", "keys": good_keys}).status, 404)
+
         # ---- erasure ----------------------------------------------------------------------------
         R.check_eq("DELETE c-1: 204", j.call("DELETE", "/v1/customers/c-1").status, 204)
         R.check_eq("GET c-1 after erasure: 404", j.call("GET", "/v1/customers/c-1").status, 404)
