@@ -87,7 +87,7 @@ Result<Config> Config::load_file(const std::string& path) {
 Status Config::apply_environment(const std::map<std::string, std::string>& environment) {
   // Known table prefixes, longest first, so that JARIP_DELIVERY_CHANNELS_SMS finds delivery.channels.
   std::set<std::string> tables = {"server", "storage", "api", "delivery", "delivery.channels", "ads", "breaker",
-                                  "caps", "templates", "log", "webhooks"};
+                                  "caps", "templates", "log", "webhooks", "public", "consent", "webpush"};
   for (auto& p : children("providers")) tables.insert("providers." + p);
   std::vector<std::string> ordered(tables.begin(), tables.end());
   std::sort(ordered.begin(), ordered.end(), [](auto& a, auto& b) { return a.size() > b.size(); });

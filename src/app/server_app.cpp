@@ -177,7 +177,8 @@ int run_server(const Config& config) {
     log::error("invalid provider configuration", {{"error", providers.error().message}, {"field", providers.error().field}});
     return 2;
   }
-  // A channel without its own provider order takes every provider serving it, in configuration order.
+  // A channel without its own provider order takes every provider serving it, in name order (the
+  // built-in inbox last).
   for (auto kind : kChainKinds) {
     std::string channel(channels::channel_of(kind));
     auto& order = sc.delivery.channel_providers[channel];
@@ -251,6 +252,7 @@ int run_server(const Config& config) {
     return 2;
   }
   auto notices = std::make_shared<const notify::ConsentNotices>(api.consent_notices());
+  engine.set_consent_notices(notices);
   portal_options.wake = notices->wake;
   portal::Portal customer_pages(**store, clock, *signer, portal_options, notify::make_consent_change_function(notices));
   portal::PushRoutesOptions push_routes;

@@ -228,6 +228,12 @@ Result<store::MessageRecord> compose_message(const json::value& request, const C
     }
   }
 
+  // #{inbox_url}: the customer's signed inbox link, for templates that carry it (an AlimTalk button
+  // registered with a variable link, an SMS line). Given by jarip, never by the request.
+  if (tpl && recipient.contains("customer_id") && ctx.options.inbox_link) {
+    vars.insert_or_assign("inbox_url", ctx.options.inbox_link(std::string(recipient["customer_id"].as_string())));
+  }
+
   // chain
   std::vector<std::string> requested_chain;
   bool explicit_chain = false;

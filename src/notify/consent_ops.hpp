@@ -28,8 +28,8 @@ Status record_consent_changes(store::StoreSession& session, const customers::Cus
 
 // Stores, addressed to the customer and linked to them, the informational message confirming the
 // advertising-consent changes among `changed` that are recent (customers::consent_needs_notice).
-// Returns whether one was stored: not when notices are disabled or not wired, the customer has no
-// phone, or nothing in `changed` needs one.
+// Returns whether one was stored: not when notices are disabled or not wired, no channel of the
+// notice chain reaches the customer, or nothing in `changed` needs one.
 Result<bool> store_consent_notice(store::StoreSession& session, const ConsentNotices& notices,
                                   const customers::Customer& customer, const std::vector<customers::Consent>& changed,
                                   TimeMs now);

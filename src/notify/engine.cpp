@@ -16,9 +16,11 @@
 #include "notify/backoff.hpp"
 #include "notify/breaker.hpp"
 #include "notify/compose.hpp"
+#include "notify/customer_api.hpp"
 #include "notify/forms.hpp"
 #include "notify/latency_stats.hpp"
 #include "notify/rate_limiter.hpp"
+#include "notify/recipients.hpp"
 #include "notify/report_ops.hpp"
 #include "notify/settle_ops.hpp"
 #include "notify/webhooks.hpp"
@@ -92,6 +94,7 @@ struct Retry {
 }  // namespace
 
 struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
+  std::shared_ptr<const ConsentNotices> consent_notices;
   asio::io_context& io;
   store::Store& store;
   const Clock& clock;
@@ -289,6 +292,13 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
               auto ambiguous = recover_interrupted_send(s, m, now, dedup, can_query);
               if (!ambiguous) return ambiguous.error();
               if (*ambiguous) settle->push_back(PendingSettle{**ambiguous, SettleCause::interrupted});
+            } else if (m.kind == "ad" && m.step_attempts == 0) {
+              // Consent may have changed since the ad was accepted (held overnight, scheduled).
+              auto changed = refresh_ad_consent(s, m, now);
+              if (!changed) return changed.error();
+              if (*changed) {
+                if (auto st = s.update_message(m); !st) return st;
+              }
             }
           }
           *result = std::move(*claimed);
@@ -544,10 +554,6 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
              a.last_error_text.empty() ? "every channel in the chain failed" : a.last_error_text, now);
       return;
     }
-    if (r.kind == "ad" && !r.night_consent && text::in_ad_quiet_hours(now)) {
-      hold(a, text::next_ad_send_time(now), "ad held for 08:00 KST (no night-time consent)", now);
-      return;
-    }
     ChainStep step = split_step(a.chain[static_cast<std::size_t>(r.step)]);
     ProviderState* p = provider(step.provider);
     SendKind kind = send_kind_of(a, step);
@@ -562,6 +568,12 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
       a.last_error_code = code;
       a.last_error_text = why;
       skip_step(a, code, why, now);
+      return;
+    }
+    // A step that may carry the ad waits for the day; 정보통신망법 §50③ and its decree exempt email
+    // from the night-time consent rule.
+    if (r.kind == "ad" && !r.night_consent && step.channel != "email" && text::in_ad_quiet_hours(now)) {
+      hold(a, text::next_ad_send_time(now), "ad held for 08:00 KST (no night-time consent)", now);
       return;
     }
     if (!within_spending_cap(step.channel, p, kind, now)) {
@@ -710,7 +722,8 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     // Every email offers one-click unsubscribe (RFC 8058, and the bulk-sender rules of the big mail
     // services); push and inbox offer it on ads.
     if (!m.customer_id.empty() && options.unsubscribe_link && (kind == SendKind::email || m.advertisement)) {
-      m.unsubscribe_url = options.unsubscribe_link(m.customer_id, step.channel);
+      // The inbox is no consent channel of its own: its unsubscribe action stops ads everywhere.
+      m.unsubscribe_url = options.unsubscribe_link(m.customer_id, step.channel == "inbox" ? "*" : step.channel);
     }
     switch (kind) {
       case SendKind::alimtalk:
@@ -911,10 +924,10 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
         p.breaker->record(permit, transport);
       }
     } else if (final_on_accept) {
-      bool provider_fault = false;
-      for (auto& r : results) provider_fault = provider_fault || r.outcome == SendOutcome::retryable;
-      p.breaker->record(permit, provider_fault ? Outcome::failure : Outcome::success);
-      if (!provider_fault && permit.kind == PermitKind::normal) {
+      // The transport judged the provider healthy (an unhealthy answer took the branch above): a
+      // message it could not take now (greylisting, a 429 for one device) is no fault of the provider.
+      p.breaker->record(permit, Outcome::success);
+      if (permit.kind == PermitKind::normal) {
         for (std::size_t i = 1; i < results.size(); ++i) p.breaker->record(permit, Outcome::success);
       }
     } else if (permit.kind == PermitKind::probe) {
@@ -1222,7 +1235,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
         p->breaker->record(Permit{PermitKind::normal, 0}, Outcome::failure);
       }
     }
-    if (effects.moved_on > 0) wake_requested = true;
+    if (effects.moved_on > 0 || effects.notices > 0) wake_requested = true;
   }
 
   // ---- snapshots ------------------------------------------------------------------------------
@@ -1369,6 +1382,10 @@ void Engine::cancel(const std::string& id, std::function<void(Status, std::strin
   });
 }
 
+void Engine::set_consent_notices(std::shared_ptr<const ConsentNotices> notices) {
+  impl_->consent_notices = std::move(notices);
+}
+
 void Engine::apply_reports(const std::string& provider, channels::ReportBatch batch, std::function<void(Status)> done) {
   auto impl = impl_;
   auto effects = std::make_shared<ReportEffects>();
@@ -1376,7 +1393,8 @@ void Engine::apply_reports(const std::string& provider, channels::ReportBatch ba
   auto shared_batch = std::make_shared<channels::ReportBatch>(std::move(batch));
   impl->store.write(
       [impl, provider, shared_batch, effects, now](store::StoreSession& s) {
-        return apply_report_batch(s, provider, *shared_batch, now, *effects, impl->options.webhooks);
+        return apply_report_batch(s, provider, *shared_batch, now, *effects, impl->options.webhooks,
+                                  impl->consent_notices.get());
       },
       [impl, provider, effects, done = std::move(done)](Status s) {
         if (s) {

@@ -19,6 +19,8 @@
 
 namespace jarip::notify {
 
+struct ConsentNotices;  // customer_api.hpp
+
 struct ChannelStatus {
   std::string provider;
   std::vector<std::string> channels;
@@ -73,6 +75,10 @@ class Engine {
   // Thread-safe. Operator drain: force the provider's breaker open (messages skip it) or clear it.
   // done(Error "not_found") for an unknown provider.
   void drain(const std::string& provider, bool on, const std::string& reason, std::function<void(Status)> done);
+
+  // How consent withdrawals reported by providers (080 opt-outs) are confirmed to customers. Call
+  // before start().
+  void set_consent_notices(std::shared_ptr<const ConsentNotices> notices);
 
   // Thread-safe snapshots for the API and /metrics.
   std::vector<ChannelStatus> channel_status() const;

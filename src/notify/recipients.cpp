@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "customers/directory.hpp"
+#include "notify/consent_ops.hpp"
 #include "notify/forms.hpp"
 #include "text/kst.hpp"
 
@@ -71,15 +72,74 @@ bool needs_recipient_check(const store::MessageRecord& m) {
          m.recipient_json.find("\"push_subscriptions\"") == std::string::npos;
 }
 
+namespace {
+
+std::vector<std::string> channels_of_chain(const std::string& chain_json) {
+  std::vector<std::string> out;
+  for (const auto& step : parse_chain(chain_json)) {
+    std::string channel = split_step(step).channel;
+    if (std::find(out.begin(), out.end(), channel) == out.end()) out.push_back(channel);
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<AdVerdict> judge_ad_channels(store::StoreSession& s, const customers::Customer& customer,
+                                    const std::vector<std::string>& chain_channels, const std::string& phone, TimeMs now) {
+  // Consent is per channel: a channel the customer refused is skipped with its reason. Night-time
+  // sending needs night consent on every channel that may carry the ad, email excepted (the law
+  // exempts it).
+  AdVerdict v;
+  for (const auto& channel : chain_channels) {
+    if (channel == "alimtalk") continue;  // never carries ads (compose drops it)
+    auto permission = customers::ad_permission(customer, channel, now);
+    if (permission.allowed && channel == "sms" && !phone.empty()) {
+      auto opted_out = s.has_opt_out(phone);
+      if (!opted_out) return opted_out.error();
+      if (*opted_out) {
+        permission = customers::AdPermission{false, false, "opted_out",
+                                             "this number opted out of advertising (free 080 opt-out call)"};
+      }
+    }
+    if (!permission.allowed) {
+      v.refused[channel] = json::object{{"code", permission.code}, {"reason", permission.reason}};
+      if (!v.first_refusal) v.first_refusal = permission;
+      continue;
+    }
+    v.any_allowed = true;
+    if (channel != "email") v.night = v.night && permission.night_allowed;
+  }
+  return v;
+}
+
+Result<bool> refresh_ad_consent(store::StoreSession& s, store::MessageRecord& m, TimeMs now) {
+  if (m.kind != "ad") return false;
+  std::string customer_id = recipient_customer_id(m);
+  if (customer_id.empty()) return false;
+  auto customer = load_customer(s, customer_id);
+  if (!customer) return customer.error();
+  if (!*customer) return false;  // erased: the message's recipient is anonymised already
+  auto verdict = judge_ad_channels(s, **customer, channels_of_chain(m.chain_json), m.phone, now);
+  if (!verdict) return verdict.error();
+  boost::system::error_code ec;
+  json::value doc = json::parse(m.recipient_json, ec);
+  if (ec || !doc.is_object()) return false;
+  auto& recipient = doc.as_object();
+  json::value before = recipient.contains("ad_refused") ? recipient["ad_refused"] : json::value(json::object());
+  if (verdict->refused.empty()) recipient.erase("ad_refused");
+  else recipient["ad_refused"] = verdict->refused;
+  json::value after = recipient.contains("ad_refused") ? recipient["ad_refused"] : json::value(json::object());
+  bool night = verdict->any_allowed && verdict->night;
+  if (before == after && night == m.night_consent) return false;
+  m.recipient_json = json::serialize(recipient);
+  m.night_consent = night;
+  return true;
+}
+
 Status resolve_recipient(store::StoreSession& s, store::MessageRecord& m, TimeMs now) {
   std::string customer_id = recipient_customer_id(m);
-  std::vector<std::string> chain_channels;
-  for (const auto& step : parse_chain(m.chain_json)) {
-    std::string channel = split_step(step).channel;
-    if (std::find(chain_channels.begin(), chain_channels.end(), channel) == chain_channels.end()) {
-      chain_channels.push_back(channel);
-    }
-  }
+  std::vector<std::string> chain_channels = channels_of_chain(m.chain_json);
   if (!customer_id.empty()) {
     auto customer = existing_customer(s, customer_id);
     if (!customer) return customer.error();
@@ -103,37 +163,14 @@ Status resolve_recipient(store::StoreSession& s, store::MessageRecord& m, TimeMs
                         "recipient");
     }
     if (m.kind == "ad") {
-      // Consent is per channel: a channel the customer refused is skipped with its reason, and an ad
-      // no channel may carry is refused here. Night-time sending needs night consent on every channel
-      // that may carry it.
-      json::object refused;
-      std::optional<customers::AdPermission> first_refusal;
-      bool night = true, any_allowed = false;
-      for (const auto& channel : chain_channels) {
-        if (channel == "alimtalk") continue;  // never carries ads (compose drops it)
-        auto permission = customers::ad_permission(*customer, channel, now);
-        if (permission.allowed && channel == "sms" && !m.phone.empty()) {
-          auto opted_out = s.has_opt_out(m.phone);
-          if (!opted_out) return opted_out.error();
-          if (*opted_out) {
-            permission = customers::AdPermission{false, false, "opted_out",
-                                                 "this number opted out of advertising (free 080 opt-out call)"};
-          }
-        }
-        if (!permission.allowed) {
-          refused[channel] = json::object{{"code", permission.code}, {"reason", permission.reason}};
-          if (!first_refusal) first_refusal = permission;
-          continue;
-        }
-        any_allowed = true;
-        night = night && permission.night_allowed;
-      }
-      if (!any_allowed) {
-        if (first_refusal) return refusal(*first_refusal);
+      auto verdict = judge_ad_channels(s, *customer, chain_channels, m.phone, now);
+      if (!verdict) return verdict.error();
+      if (!verdict->any_allowed) {
+        if (verdict->first_refusal) return refusal(*verdict->first_refusal);
         return make_error("no_ad_consent", "no channel of this chain may carry an ad", "recipient");
       }
-      if (!refused.empty()) recipient["ad_refused"] = std::move(refused);
-      m.night_consent = night;
+      if (!verdict->refused.empty()) recipient["ad_refused"] = std::move(verdict->refused);
+      m.night_consent = verdict->night;
     }
     m.recipient_json = json::serialize(recipient);
   } else if (m.kind == "ad" && !m.phone.empty()) {
@@ -172,8 +209,9 @@ std::optional<std::string> unreachable_reason(const json::object& recipient, std
   return std::nullopt;
 }
 
-Status apply_opt_out_to_customers(store::StoreSession& s, const std::string& phone, const std::string& provider,
-                                  const std::string& evidence, TimeMs now) {
+Result<int> apply_opt_out_to_customers(store::StoreSession& s, const std::string& phone, const std::string& provider,
+                                       const std::string& evidence, TimeMs now, const ConsentNotices* notices) {
+  int notices_stored = 0;
   auto holders = s.customers_with_address(phone);
   if (!holders) return holders.error();
   std::string at = text::format_kst(now);
@@ -183,8 +221,10 @@ Status apply_opt_out_to_customers(store::StoreSession& s, const std::string& pho
     if (!*row) continue;
     auto customer = customer_from_record(**row);
     if (!customer) continue;
+    std::vector<customers::Consent> changed;
     for (const char* purpose : {"ad", "ad_night"}) {
       customers::Consent withdrawal{"sms", purpose, false, at, "080 opt-out (" + provider + ")", evidence.substr(0, 2000)};
+      changed.push_back(withdrawal);
       bool replaced = false;
       for (auto& c : customer->consents) {
         if (c.channel == "sms" && c.purpose == purpose) {
@@ -194,11 +234,17 @@ Status apply_opt_out_to_customers(store::StoreSession& s, const std::string& pho
       }
       if (!replaced) customer->consents.push_back(withdrawal);
       store::ConsentEventRecord event{0, id, "sms", purpose, false, at, withdrawal.source, withdrawal.evidence, now};
-      if (auto st = s.insert_consent_event(event); !st) return st;
+      if (auto st = s.insert_consent_event(event); !st) return st.error();
     }
-    if (auto st = s.put_customer(customer_record(*customer, now)); !st) return st;  // keeps created_ms
+    if (auto st = s.put_customer(customer_record(*customer, now)); !st) return st.error();  // keeps created_ms
+    // 정보통신망법 §50⑧: the withdrawal is confirmed to the customer, like any other.
+    if (notices) {
+      auto stored = store_consent_notice(s, *notices, *customer, changed, now);
+      if (!stored) return stored.error();
+      if (*stored) ++notices_stored;
+    }
   }
-  return {};
+  return notices_stored;
 }
 
 }  // namespace jarip::notify

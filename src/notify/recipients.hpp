@@ -10,9 +10,12 @@
 #include <boost/json/object.hpp>
 
 #include "customers/customer.hpp"
+#include "customers/directory.hpp"
 #include "store/store.hpp"
 
 namespace jarip::notify {
+
+struct ConsentNotices;  // customer_api.hpp
 
 // For a composed message: fills phone and recipient_json (phone, email, push subscriptions) from the
 // directory when addressed by customer_id, and checks an ad against the customer's consent on each
@@ -22,6 +25,23 @@ namespace jarip::notify {
 // unknown_customer, customer_unreachable, no_ad_consent, ad_consent_withdrawn, ad_consent_expired,
 // opted_out. Informational messages are never refused for ad consent.
 Status resolve_recipient(store::StoreSession& session, store::MessageRecord& message, TimeMs now);
+
+// A customer's advertising consent on each channel of a chain: the channels refused with their
+// reasons ({channel: {code, reason}}), the first refusal, whether any channel may carry the ad, and
+// whether all of those (email aside) may carry it at night.
+struct AdVerdict {
+  boost::json::object refused;
+  std::optional<customers::AdPermission> first_refusal;
+  bool any_allowed = false;
+  bool night = true;
+};
+Result<AdVerdict> judge_ad_channels(store::StoreSession& session, const customers::Customer& customer,
+                                    const std::vector<std::string>& chain_channels, const std::string& phone, TimeMs now);
+
+// An ad accepted earlier is judged again when it is claimed to be sent (after a night's hold, a
+// send_at, a restart): an unsubscribe or a lapse since then is honoured. Updates the message's
+// "ad_refused" and night consent; true when they changed (the caller writes the message).
+Result<bool> refresh_ad_consent(store::StoreSession& session, store::MessageRecord& message, TimeMs now);
 
 // Why a recipient (recipient_json's object) cannot be reached on `channel`; nullopt when it can.
 std::optional<std::string> unreachable_reason(const boost::json::object& recipient, std::string_view channel);
@@ -43,7 +63,10 @@ bool needs_recipient_check(const store::MessageRecord& message);
 
 // An 080 opt-out from `phone`, reported by `provider`: every customer holding the number withdraws
 // advertising consent on SMS (day and night), recorded in their consent history.
-Status apply_opt_out_to_customers(store::StoreSession& session, const std::string& phone, const std::string& provider,
-                                  const std::string& evidence, TimeMs now);
+// With `notices`, each withdrawal is confirmed to the customer (§50⑧); returns how many notices were
+// stored.
+Result<int> apply_opt_out_to_customers(store::StoreSession& session, const std::string& phone, const std::string& provider,
+                                  const std::string& evidence, TimeMs now,
+                                       const ConsentNotices* notices = nullptr);
 
 }  // namespace jarip::notify

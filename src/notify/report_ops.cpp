@@ -89,7 +89,8 @@ Result<std::optional<store::AttemptRecord>> find_attempt(store::StoreSession& s,
 }  // namespace
 
 Status apply_report_batch(store::StoreSession& s, const std::string& provider, const channels::ReportBatch& batch,
-                          TimeMs now, ReportEffects& effects, bool emit_webhooks) {
+                          TimeMs now, ReportEffects& effects, bool emit_webhooks,
+                          const ConsentNotices* notices) {
   for (const auto& report : batch.reports) {
     auto found = find_attempt(s, provider, report);
     if (!found) return found.error();
@@ -104,7 +105,9 @@ Status apply_report_batch(store::StoreSession& s, const std::string& provider, c
         !st) {
       return st;
     }
-    if (auto st = apply_opt_out_to_customers(s, opt_out.phone, provider, opt_out.evidence, now); !st) return st;
+    auto notices_stored = apply_opt_out_to_customers(s, opt_out.phone, provider, opt_out.evidence, now, notices);
+    if (!notices_stored) return notices_stored.error();
+    effects.notices += *notices_stored;
   }
   return {};
 }

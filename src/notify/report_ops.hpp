@@ -14,6 +14,8 @@
 
 namespace jarip::notify {
 
+struct ConsentNotices;  // customer_api.hpp
+
 // "provider/kind" → dedup window for the adapters that deduplicate on our key.
 using DedupRules = std::map<std::string, TimeMs>;
 
@@ -28,6 +30,7 @@ struct ReportEffects {
   int moved_on = 0;     // messages sent back to the engine for their next step
   int unmatched = 0;    // reports for attempts jarip does not know
   int late = 0;         // reports for a step the message had already left
+  int notices = 0;      // consent confirmations stored (080 opt-outs): new messages are due
 };
 
 // Whether the provider of an attempt can be asked what became of it (a status query can be built).
@@ -48,9 +51,11 @@ Result<std::optional<store::AttemptRecord>> recover_interrupted_send(store::Stor
 // moves to its next step. Returns the provider of that attempt.
 Result<std::string> expire_report_deadline(store::StoreSession& session, store::MessageRecord& message, TimeMs now);
 
-// emit_webhooks: also record a message.delivered event for each message delivered.
+// emit_webhooks: also record a message.delivered event for each message delivered. With `notices`,
+// 080 opt-outs are confirmed to the customers they withdraw (§50⑧).
 Status apply_report_batch(store::StoreSession& session, const std::string& provider,
-                          const channels::ReportBatch& batch, TimeMs now, ReportEffects& effects, bool emit_webhooks);
+                          const channels::ReportBatch& batch, TimeMs now, ReportEffects& effects, bool emit_webhooks,
+                          const ConsentNotices* notices = nullptr);
 
 // One report (or a status answer standing for one) applied to the attempt it concerns.
 Status apply_report_to_attempt(store::StoreSession& session, store::AttemptRecord attempt,

@@ -38,6 +38,10 @@ bool handle_push_route(const http::Request& request, const http::Responder& resp
     return true;
   }
   if (path == "/push/vapid-key") {
+    if (request.method != "GET" && request.method != "HEAD") {
+      respond(json_error(405, "method_not_allowed", "use GET"));
+      return true;
+    }
     respond(json_response(200, json::serialize(json::object{{"public_key", options.vapid_public_key}})));
     return true;
   }

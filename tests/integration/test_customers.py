@@ -156,6 +156,23 @@ def main():
                     for c in c4.get("consents", [])), c4)
         r = j.send(dict(ad, recipient={"customer_id": "c-4"}))
         R.check("ad to c-4 now refused", r.status == 400 and err(r).get("code") == "ad_consent_withdrawn", r)
+        ok = h.wait_for(lambda: any("거부(철회)" in t for t in texts_to("01055550004")), 15, 0.2, what="080 notice")
+        R.check("the 080 withdrawal was confirmed to c-4 (§50⑧)", ok, texts_to("01055550004"))
+
+        # ---- consent is judged again when an accepted ad is about to go out ------------------------
+        j.call("PUT", "/v1/customers/c-7", {"phones": ["010-5555-0007"], "consents": [consents[0], consents[1]]})
+        later = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=3)).isoformat()
+        r = j.send(dict(ad, recipient={"customer_id": "c-7"}, send_at=later))
+        R.check("scheduled ad to c-7: 202", r.status == 202, r)
+        scheduled = (r.json() or {}).get("id", "")
+        c7 = j.call("GET", "/v1/customers/c-7").json() or {}
+        c7["consents"] = [dict(c, granted=False, at=None) if c["purpose"] == "ad" else c for c in c7["consents"]]
+        c7["consents"] = [{k: v for k, v in c.items() if v is not None} for c in c7["consents"]]
+        R.check_eq("c-7 withdraws before it is sent: 200", j.call("PUT", "/v1/customers/c-7", c7).status, 200)
+        m7 = j.wait_state(scheduled, {"delivered", "failed"}, timeout=20) or {}
+        R.check("the scheduled ad was not sent: failed with the withdrawal as its reason",
+                m7.get("status") == "failed" and (m7.get("reason") or {}).get("code") == "ad_consent_withdrawn"
+                and not any("특가" in t for t in texts_to("01055550007")), j.message(scheduled))
         hook["hooks"][0]["recipientNo"] = "01055559999"
         j.call("POST", "/v1/providers/nhn/reports", hook, key=False, headers={"X-Toast-Webhook-Signature": h.NHN_SIGNATURE})
         r = j.send(dict(ad, recipient={"phone": "010-5555-9999"}, night_consent=True))
