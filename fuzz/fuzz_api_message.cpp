@@ -131,15 +131,22 @@ void check_accepted(const json::object& request, const store::MessageRecord& m, 
   auto recipient = parse_json(m.recipient_json);
   check(recipient && recipient->is_object());
   auto* phone = recipient->as_object().if_contains("phone");
-  // Every channel (AlimTalk, SMS) needs a phone number (fuzz/crashes/fuzz_api_message/).
-  check(phone != nullptr && phone->is_string() && phone->as_string() == m.phone);
-  check(all_digits(m.phone) && m.phone.rfind("01", 0) == 0);
+  // A phone, when there is one, is the normalised number; an email-only recipient has none.
+  if (phone != nullptr) {
+    check(phone->is_string() && phone->as_string() == m.phone);
+    check(all_digits(m.phone) && m.phone.rfind("01", 0) == 0);
+  } else {
+    check(m.phone.empty() && (recipient->as_object().contains("email") || recipient->as_object().contains("customer_id")));
+  }
 
   // forms
   auto forms_value = parse_json(m.rendered_json);
   check(forms_value && forms_value->is_object());
   const json::object& forms = forms_value->as_object();
-  for (auto& kv : forms) check(kv.key() == "alimtalk" || kv.key() == "sms");
+  for (auto& kv : forms) {
+    check(kv.key() == "alimtalk" || kv.key() == "sms" || kv.key() == "email" || kv.key() == "push" ||
+          kv.key() == "inbox" || kv.key() == "locale");
+  }
 
   // chain
   auto chain = parse_json(m.chain_json);

@@ -225,6 +225,9 @@ int run_server(const Config& config) {
   sc.delivery.inbox_link = [links, &clock](const std::string& customer_id) {
     return links->inbox(customer_id, clock.now_ms());
   };
+  sc.delivery.unsubscribe_address_link = [links, &clock](const std::string& address) {
+    return links->unsubscribe_address(address, clock.now_ms());
+  };
   // Short links only make sense where customers can reach the server: on by default once public.url
   // names it.
   if (config.get("public.shorten_sms_links", config.get("public.url").empty() ? "false" : "true") == "true") {

@@ -721,7 +721,9 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     m.advertisement = r.kind == "ad";
     // Every email offers one-click unsubscribe (RFC 8058, and the bulk-sender rules of the big mail
     // services); push and inbox offer it on ads.
-    if (!m.customer_id.empty() && options.unsubscribe_link && (kind == SendKind::email || m.advertisement)) {
+    if (m.customer_id.empty() && kind == SendKind::email && options.unsubscribe_address_link) {
+      m.unsubscribe_url = options.unsubscribe_address_link(a.to.email);
+    } else if (!m.customer_id.empty() && options.unsubscribe_link && (kind == SendKind::email || m.advertisement)) {
       // The inbox is no consent channel of its own: its unsubscribe action stops ads everywhere.
       m.unsubscribe_url = options.unsubscribe_link(m.customer_id, step.channel == "inbox" ? "*" : step.channel);
     }

@@ -62,6 +62,8 @@ struct DeliveryOptions {
   // that channel; inbox_link(customer_id) opens their inbox.
   std::function<std::string(const std::string& customer_id, const std::string& channel)> unsubscribe_link;
   std::function<std::string(const std::string& customer_id)> inbox_link;
+  // For an email to an address that is no customer of the directory: unsubscribes the address.
+  std::function<std::string(const std::string& address)> unsubscribe_address_link;
   // Long URLs in SMS/LMS texts become short links ({public_url}/s/{code}) counted per message: the
   // text with the replacements, and the links to store with the message. Unset: texts stay as given.
   std::function<std::string(const std::string& text, const std::string& message_id, TimeMs now,

@@ -85,6 +85,30 @@ std::vector<std::string> channels_of_chain(const std::string& chain_json) {
 
 }  // namespace
 
+// Why an ad may not go to a phone number or email address given directly: its customer withdrew
+// (on that channel), or the address opted out (080 call, unsubscribe link). nullopt when it may.
+Result<std::optional<Error>> address_ad_refusal(store::StoreSession& s, const std::string& address,
+                                                const std::string& channel, TimeMs now) {
+  auto holders = s.customers_with_address(address);
+  if (!holders) return holders.error();
+  for (const auto& id : *holders) {
+    auto customer = existing_customer(s, id);
+    if (!customer) continue;
+    auto permission = customers::ad_permission(*customer, channel, now);
+    if (permission.code == "ad_consent_withdrawn") return std::optional<Error>(refusal(permission));
+  }
+  auto opted_out = s.has_opt_out(address);
+  if (!opted_out) return opted_out.error();
+  if (*opted_out) {
+    return std::optional<Error>(make_error(
+        "opted_out",
+        channel == "sms" ? "this number opted out of advertising (free 080 opt-out call)"
+                         : "this address unsubscribed from advertising",
+        "recipient"));
+  }
+  return std::optional<Error>();
+}
+
 Result<AdVerdict> judge_ad_channels(store::StoreSession& s, const customers::Customer& customer,
                                     const std::vector<std::string>& chain_channels, const std::string& phone, TimeMs now) {
   // Consent is per channel: a channel the customer refused is skipped with its reason. Night-time
@@ -173,20 +197,34 @@ Status resolve_recipient(store::StoreSession& s, store::MessageRecord& m, TimeMs
       m.night_consent = verdict->night;
     }
     m.recipient_json = json::serialize(recipient);
-  } else if (m.kind == "ad" && !m.phone.empty()) {
-    // Addressed by number: the request vouches for consent, but a recorded refusal or 080 call wins.
-    auto holders = s.customers_with_address(m.phone);
-    if (!holders) return holders.error();
-    for (const auto& id : *holders) {
-      auto customer = existing_customer(s, id);
-      if (!customer) continue;
-      auto permission = customers::ad_permission(*customer, "sms", now);
-      if (permission.code == "ad_consent_withdrawn") return refusal(permission);
+  } else if (m.kind == "ad") {
+    // Addressed by number or address: the request vouches for consent, but a recorded refusal, an
+    // 080 call or an unsubscribe from the address wins, channel by channel.
+    boost::system::error_code ec;
+    json::value doc = json::parse(m.recipient_json, ec);
+    if (ec || !doc.is_object()) return make_error("internal", "unreadable recipient", "recipient");
+    auto& recipient = doc.as_object();
+    std::string email = recipient.contains("email") ? std::string(recipient["email"].as_string()) : std::string();
+    json::object refused;
+    std::optional<Error> first;
+    bool any_allowed = false;
+    for (const auto& channel : chain_channels) {
+      if (channel != "sms" && channel != "email") continue;
+      const std::string& address = channel == "sms" ? m.phone : email;
+      if (address.empty()) continue;
+      auto why = address_ad_refusal(s, address, channel, now);
+      if (!why) return why.error();
+      if (*why) {
+        refused[channel] = json::object{{"code", (*why)->code}, {"reason", (*why)->message}};
+        if (!first) first = **why;
+        continue;
+      }
+      any_allowed = true;
     }
-    auto opted_out = s.has_opt_out(m.phone);
-    if (!opted_out) return opted_out.error();
-    if (*opted_out) {
-      return make_error("opted_out", "this number opted out of advertising (free 080 opt-out call)", "recipient");
+    if (!any_allowed && first) return *first;
+    if (!refused.empty()) {
+      recipient["ad_refused"] = std::move(refused);
+      m.recipient_json = json::serialize(recipient);
     }
   }
   return {};

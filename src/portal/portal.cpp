@@ -12,6 +12,7 @@
 #include "portal/pages.hpp"
 #include "portal/portal_views.hpp"
 #include "portal/short_links.hpp"
+#include "text/kst.hpp"
 
 namespace jarip::portal {
 
@@ -122,6 +123,11 @@ std::string PortalLinks::unsubscribe(const std::string& customer_id, const std::
   return base_ + "/u/" + signer_.make(kUnsubscribePurpose, customer_id + "|" + channel, now + unsubscribe_ttl_ms_);
 }
 
+std::string PortalLinks::unsubscribe_address(const std::string& address, TimeMs now) const {
+  return base_ + "/u/" +
+         signer_.make(kUnsubscribePurpose, std::string(kAddressSubjectPrefix) + address + "|email", now + unsubscribe_ttl_ms_);
+}
+
 std::string PortalLinks::reconfirm(const std::string& customer_id, TimeMs now) const {
   return base_ + "/c/" + signer_.make(kReconfirmPurpose, customer_id, now + reconfirm_ttl_ms_);
 }
@@ -174,6 +180,21 @@ bool Portal::handle(const Request& req, const Responder& respond) {
     customer_id = subject->substr(0, bar);
     channel = subject->substr(bar + 1);
     if (!customers::is_consent_channel(channel)) return fail(404, "invalid_link", "this link is not valid");
+    // An email sent to an address, not to a customer of the directory, unsubscribes the address.
+    if (customer_id.rfind(kAddressSubjectPrefix, 0) == 0) {
+      std::string address = customer_id.substr(kAddressSubjectPrefix.size());
+      if (!sub.empty()) return fail(404, "not_found", "no such page");
+      if (req.method == "GET") {
+        customers::Customer anonymous;
+        anonymous.id = address;
+        respond(html_response(200, unsubscribe_html(ConsentPage{merchant, anonymous, channel, token, now})));
+      } else if (req.method == "POST") {
+        serve_address_unsubscribe(req, respond, address, now);
+      } else {
+        respond(method_not_allowed(merchant, "GET, POST"));
+      }
+      return true;
+    }
   }
   if (!customers::check_customer_id(customer_id)) return fail(404, "invalid_link", "this link is not valid");
 
@@ -332,6 +353,53 @@ void Portal::serve_consent_page(const Responder& respond, bool unsubscribe, cons
     ConsentPage page{merchant, **customer, channel, token, now};
     respond(html_response(200, unsubscribe ? unsubscribe_html(page) : reconfirm_html(page)));
   });
+}
+
+void Portal::serve_address_unsubscribe(const Request& req, const Responder& respond, const std::string& address,
+                                       TimeMs now) {
+  const std::string& merchant = shared_->options.merchant_name;
+  auto fields = parse_form_body(req);
+  if (!fields) return respond(error_page(400, merchant));
+  std::string source;
+  if (form_value(*fields, "List-Unsubscribe") == "One-Click") source = "list-unsubscribe one-click";
+  else if (form_value(*fields, "confirm") == "yes") source = "unsubscribe link";
+  else return respond(error_page(400, merchant));
+  std::string evidence = evidence_of(req, source);
+  auto notice_stored = std::make_shared<bool>(false);
+  store_.write(
+      [shared = shared_, address, source, evidence, now, notice_stored](store::StoreSession& s) -> Status {
+        // Recorded like an 080 opt-out, by address: every later ad to it is refused.
+        auto already = s.has_opt_out(address);
+        if (!already) return already.error();
+        if (!*already) {
+          if (auto st = s.insert_opt_out(store::OptOutRecord{address, source, text::format_kst(now), evidence, now}); !st) {
+            return st;
+          }
+        }
+        // And as a withdrawal by every customer holding the address.
+        auto holders = s.customers_with_address(address);
+        if (!holders) return holders.error();
+        for (const auto& id : *holders) {
+          notify::AdConsentAnswer answer;
+          answer.customer_id = id;
+          answer.channel = "email";
+          answer.source = source;
+          answer.evidence = evidence;
+          if (!shared->change_consent) break;
+          auto outcome = shared->change_consent(s, answer, now);
+          if (!outcome) return outcome.error();
+          *notice_stored = *notice_stored || outcome->notice_stored;
+        }
+        return {};
+      },
+      [respond, shared = shared_, address, now, notice_stored](Status st) {
+        const std::string& merchant = shared->options.merchant_name;
+        if (!st) return respond(error_page(status_for_store_error(st.error()), merchant));
+        if (*notice_stored && shared->options.wake) shared->options.wake();
+        customers::Customer anonymous;
+        anonymous.id = address;
+        respond(html_response(200, unsubscribed_html(AnsweredPage{merchant, anonymous, "email", now, 1})));
+      });
 }
 
 void Portal::serve_consent_answer(const Request& req, const Responder& respond, bool unsubscribe,

@@ -26,6 +26,8 @@
 namespace jarip::portal {
 
 inline constexpr TimeMs kPortalDayMs = 24LL * 3600 * 1000;
+// An unsubscribe token's subject for an address rather than a customer: "mailto:ADDRESS|email".
+inline constexpr std::string_view kAddressSubjectPrefix = "mailto:";
 
 struct PortalOptions {
   std::string public_url;     // where the pages are reached, "https://n.example.kr" (links are made from it)
@@ -49,6 +51,8 @@ class PortalLinks {
   // channel: "sms", "alimtalk", "email", "push", or "*" for every channel.
   std::string unsubscribe(const std::string& customer_id, const std::string& channel, TimeMs now) const;
   std::string reconfirm(const std::string& customer_id, TimeMs now) const;
+  // For an email to an address that is no customer of the directory: unsubscribes the address.
+  std::string unsubscribe_address(const std::string& address, TimeMs now) const;
 
  private:
   LinkSigner signer_;
@@ -81,6 +85,8 @@ class Portal {
                        const std::string& customer_id, bool json_out, TimeMs now);
   void serve_consent_page(const http::Responder& respond, bool unsubscribe, const std::string& token,
                           const std::string& customer_id, const std::string& channel, TimeMs now);
+  void serve_address_unsubscribe(const http::Request& request, const http::Responder& respond,
+                                 const std::string& address, TimeMs now);
   void serve_consent_answer(const http::Request& request, const http::Responder& respond, bool unsubscribe,
                             const std::string& customer_id, const std::string& channel, TimeMs now);
 

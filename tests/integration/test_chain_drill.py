@@ -202,6 +202,27 @@ def run(b, R, relay):
                 any(c.get("channel") in ("email", "*") and c.get("purpose") == "ad" and c.get("granted") is False
                     for c in doc.get("consents", [])), doc.get("consents"))
 
+    # ---- an email to an address that is no customer: its one-click unsubscribes the address -------
+    relay.clear_messages()
+    r = j.send({"recipient": {"email": "walkin@example.test"}, "text": "영수증을 보내드립니다.", "subject": "영수증",
+                "channels": ["email"]})
+    R.check("email to a bare address: 202", r.status == 202, r)
+    walkin = j.wait_state((r.json() or {}).get("id", ""), {"delivered", "failed"}, timeout=30) or {}
+    R.check("delivered by email", walkin.get("status") == "delivered", walkin)
+    got = relay.wait_for_messages(1, timeout=30)
+    unsub = (relay.read_messages()[0]["List-Unsubscribe"] or "") if got else ""
+    R.check("it carries List-Unsubscribe too", "/u/" in unsub, unsub)
+    if "/u/" in unsub:
+        path = urllib.parse.urlparse(unsub.strip("<> ").split(">")[0]).path
+        p = h.http_request(j.url + path, "POST", "List-Unsubscribe=One-Click",
+                           headers={"Content-Type": "application/x-www-form-urlencoded"})
+        R.check("one-click for the address: 200", p.status == 200, p)
+        r = j.send({"recipient": {"email": "walkin@example.test"}, "kind": "ad", "text": "봄 세일", "channels": ["email"]})
+        R.check("an ad to the unsubscribed address: 400 opted_out",
+                r.status == 400 and ((r.json() or {}).get("error") or {}).get("code") == "opted_out", r)
+        r = j.send({"recipient": {"email": "walkin@example.test"}, "text": "주문 확인", "channels": ["email"]})
+        R.check("informational email to it still accepted: 202", r.status == 202, r)
+
     # ---- 3. email down (the relay stops): push ----------------------------------------------------
     relay.stop()
     h.http_request(sim.admin + "/_sim/push/messages", "DELETE")
