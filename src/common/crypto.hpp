@@ -18,6 +18,10 @@ std::optional<std::string> from_hex(std::string_view hex);
 std::string base64_encode(std::string_view bytes);
 std::optional<std::string> base64_decode(std::string_view text);
 std::string base64url_encode(std::string_view bytes);  // no padding
+// Strict base64url (RFC 4648 §5): the URL-safe alphabet, "=" padding optional but then complete,
+// and unused trailing bits zero, so that every byte string has exactly one accepted unpadded form.
+// nullopt otherwise.
+std::optional<std::string> base64url_decode(std::string_view text);
 
 std::string random_bytes(std::size_t count);  // from the OS CSPRNG
 std::string random_hex(std::size_t bytes);    // 2 × bytes hex characters

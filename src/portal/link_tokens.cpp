@@ -23,35 +23,6 @@ constexpr std::size_t kMacBytes = 16;
 constexpr std::size_t kMaxSubjectBytes = 256;
 constexpr std::string_view kMacContext = "jarip-link-v1";
 
-// Strict base64url without padding: only the URL-safe alphabet, no length that cannot occur, and
-// the unused low bits of the last character zero, so that one token has exactly one spelling.
-std::optional<std::string> base64url_decode(std::string_view text) {
-  auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '-') return 62;
-    if (c == '_') return 63;
-    return -1;
-  };
-  if (text.size() % 4 == 1) return std::nullopt;
-  std::string out;
-  out.reserve(text.size() * 3 / 4);
-  std::uint32_t bits = 0;
-  int count = 0;
-  for (char c : text) {
-    int v = value(c);
-    if (v < 0) return std::nullopt;
-    bits = (bits << 6) | static_cast<std::uint32_t>(v);
-    count += 6;
-    if (count >= 8) {
-      count -= 8;
-      out.push_back(static_cast<char>((bits >> count) & 0xFF));
-    }
-  }
-  if (count > 0 && (bits & ((1u << count) - 1)) != 0) return std::nullopt;
-  return out;
-}
 
 Error config_error(std::string message) { return make_error("config_invalid", std::move(message), "public.link_secret"); }
 
@@ -147,7 +118,9 @@ std::string LinkSigner::make(std::string_view purpose, std::string_view subject,
 Result<std::string> LinkSigner::verify(std::string_view purpose, std::string_view token, TimeMs now) const {
   auto invalid = [] { return make_error("invalid_link", "this link is not valid"); };
   if (token.size() > kMaxTokenChars) return invalid();
-  auto raw = base64url_decode(token);
+  // One spelling per token: no padding (crypto's decoder would accept it).
+  if (token.find('=') != std::string_view::npos) return invalid();
+  auto raw = crypto::base64url_decode(token);
   if (!raw || raw->size() < 1 + kExpiryBytes + kMacBytes) return invalid();
   std::string_view bytes = *raw;
   std::string_view payload = bytes.substr(0, bytes.size() - kMacBytes);

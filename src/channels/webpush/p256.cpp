@@ -239,41 +239,5 @@ Result<std::string> p256_ecdh(std::string_view private_key, std::string_view pee
   return detail::pkey_ecdh(own->get(), peer->get());
 }
 
-std::optional<std::string> base64url_decode(std::string_view text) {
-  // Padding: allowed only to a multiple of 4, and only as much as the data needs.
-  std::size_t pad = 0;
-  while (!text.empty() && text.back() == '=') {
-    text.remove_suffix(1);
-    ++pad;
-  }
-  const std::size_t rem = text.size() % 4;
-  if (rem == 1) return std::nullopt;
-  if (pad != 0 && (rem == 0 || pad != 4 - rem)) return std::nullopt;
-  auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '-') return 62;
-    if (c == '_') return 63;
-    return -1;
-  };
-  std::string out;
-  out.reserve(text.size() * 3 / 4);
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (char c : text) {
-    const int v = value(c);
-    if (v < 0) return std::nullopt;
-    acc = (acc << 6) | static_cast<std::uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xff));
-    }
-  }
-  // Leftover bits (2 or 4) must be zero: "BB" and "BA" must not both decode to the same byte.
-  if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) return std::nullopt;
-  return out;
-}
 
 }  // namespace jarip::channels::webpush

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/crypto.hpp"
 #include "common/result.hpp"
 
 namespace jarip::channels::webpush {
@@ -36,9 +37,7 @@ bool p256_is_valid_public(std::string_view point);
 // Error "invalid_key" when either key is malformed or the peer point is not on the curve.
 Result<std::string> p256_ecdh(std::string_view private_key, std::string_view peer_public);
 
-// Strict base64url (RFC 4648 §5): the URL-safe alphabet, "=" padding optional but then complete,
-// and unused trailing bits zero, so that every byte string has exactly one accepted unpadded form.
-// nullopt otherwise. (common/crypto.hpp has the encoder.)
-std::optional<std::string> base64url_decode(std::string_view text);
+// Strict base64url, shared with the rest of jarip (common/crypto.hpp).
+using crypto::base64url_decode;
 
 }  // namespace jarip::channels::webpush
