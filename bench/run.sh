@@ -2,7 +2,7 @@
 # jarip benchmark suite: one command, loopback only, every loop bounded in time and count.
 #   bench/run.sh                      # full run (about 12 minutes), results in bench/results/<stamp>/
 #   BENCH_SECONDS=20 bench/run.sh     # shorter load phases (NOT valid figures: the rule is >= 60 s)
-#   BENCH_ONLY="accept batch" …       # subset: machine ceilings accept fsync batch e2e failover rss
+#   BENCH_ONLY="accept batch" …       # subset: machine ceilings accept fsync batch e2e failover rss email
 # Layout: load generator (wrk, failover.py) on core 0; jarip and jarip-sim (and the ceilings) on core 1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +11,7 @@ SECONDS_LOAD=${BENCH_SECONDS:-60}
 SECONDS_SHORT=${BENCH_SHORT_SECONDS:-15}
 CONNS=${BENCH_CONNECTIONS:-64}
 BATCH_CONNS=${BENCH_BATCH_CONNECTIONS:-16}
-ONLY=${BENCH_ONLY:-"machine ceilings rss accept fsync batch failover tuned"}
+ONLY=${BENCH_ONLY:-"machine ceilings rss accept fsync batch failover tuned email"}
 LOAD_CPU=${BENCH_LOAD_CPU:-0}
 SERVER_CPU=${BENCH_SERVER_CPU:-1}
 JPORT=${BENCH_JARIP_PORT:-18080}
@@ -242,5 +242,14 @@ if want failover; then
   done
 fi
 cleanup
+
+# ---- email into a private Postfix (issue 9): bench/email_bench.py, its own Postfix and jarip ------
+# Not pinned (Postfix's daemons need the cores too); pool sizes 1 and BENCH_SMTP_POOL (8).
+if want email; then
+  log "email: bench/email_bench.py, ${BENCH_EMAIL_MESSAGES:-5000} messages into Postfix, pool 1 and ${BENCH_SMTP_POOL:-8}"
+  BENCH_BIN_DIR=${BENCH_BIN_DIR:-$BUILD} python3 bench/email_bench.py --out "$OUT/email" >"$OUT/email.txt" 2>&1 \
+    || log "email failed or found missing/duplicate messages (see email.txt)"
+  log "email: $(grep -E '^(skip|verdict):' "$OUT/email.txt" | tail -n 1)"
+fi
 
 python3 bench/summarize.py "$OUT" | tee "$OUT/summary.md"
