@@ -8,10 +8,10 @@ set -euo pipefail
 packages=(
   g++ cmake ninja-build pkg-config ccache git ca-certificates curl python3
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-system1.81-dev
-  libsqlite3-dev libssl-dev libsodium-dev libtomlplusplus-dev
+  libsqlite3-dev libpq-dev libssl-dev libsodium-dev libtomlplusplus-dev
 )
 if [[ ${1:-} == --test ]]; then
-  packages+=(libgtest-dev clang-14 libclang-rt-14-dev openssl procps python3-dkim postfix sasl2-bin libsasl2-modules)
+  packages+=(libgtest-dev clang-14 libclang-rt-14-dev openssl procps python3-dkim postfix sasl2-bin libsasl2-modules postgresql-15)
 fi
 
 missing=()

@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <map>
 
@@ -16,6 +17,7 @@
 #include "channels/email/dkim.hpp"
 #include "channels/webpush/vapid.hpp"
 #include "http/client.hpp"
+#include "store/sqlite_backup.hpp"
 #include "text/kst.hpp"
 
 namespace jarip::app {
@@ -38,6 +40,13 @@ API keys (work on the database directly, also while the server runs):
                                    --rate: its own limit in requests/s (default: api.rate_per_key)
   keys list [--config FILE]
   keys revoke ID [--config FILE]
+
+Backups (SQLite, storage.data_dir/jarip.db; see docs/operations.md):
+  backup --to PATH [--force] [--step-pages N] [--step-sleep-ms MS] [--config FILE]
+                                   a consistent copy, made while the server runs; --force replaces PATH
+  restore --from PATH [--force] [--config FILE]
+                                   put a backup in place; jarip must be stopped; --force replaces the
+                                   current database, kept as jarip.db.before-restore-<UTC time>
 
 Keys for channels (print to stdout; nothing is stored):
   dkim keygen [--algorithm ed25519|rsa] [--selector S] [--domain D]
@@ -207,6 +216,44 @@ int cmd_keys(const std::vector<std::string>& argv) {
   return code;
 }
 
+int cmd_backup_restore(const std::string& command, const Args& args) {
+  auto config = load_config(args);
+  if (!config) return fail(kUsage, config.error().message);
+  auto sc = server_config(*config);
+  if (!sc) return fail(kUsage, sc.error().message);
+  std::string db = (std::filesystem::path(sc->data_dir) / "jarip.db").string();
+  bool force = args.options.count("force") > 0;
+  if (command == "restore") {
+    std::string from = args.first("from");
+    if (from.empty()) return fail(kUsage, "restore needs --from PATH (a file made by 'jarip backup')");
+    auto r = store::restore_sqlite(db, from, store::RestoreOptions{force});
+    if (!r) return fail(kRefused, r.error().code + ": " + r.error().message);
+    std::printf("restored %s into %s: %lld bytes, schema version %d\n", from.c_str(), db.c_str(),
+                static_cast<long long>(r->bytes), r->schema_version);
+    if (!r->previous.empty()) std::printf("the previous database is kept as %s\n", r->previous.c_str());
+    return kOk;
+  }
+  std::string to = args.first("to");
+  if (to.empty()) return fail(kUsage, "backup needs --to PATH");
+  store::BackupOptions options;
+  options.force = force;
+  std::pair<const char*, int*> knobs[] = {{"step-pages", &options.pages_per_step}, {"step-sleep-ms", &options.sleep_ms}};
+  for (auto [name, target] : knobs) {
+    std::string text = args.first(name);
+    if (text.empty()) continue;
+    char* end = nullptr;
+    long value = std::strtol(text.c_str(), &end, 10);
+    if (*end != '\0' || value < 1 || value > 1000000) return fail(kUsage, std::string("--") + name + " is a whole number from 1");
+    *target = static_cast<int>(value);
+  }
+  auto r = store::backup_sqlite(db, to, options);
+  if (!r) return fail(kRefused, r.error().code + ": " + r.error().message);
+  std::printf("backup of %s written to %s: %lld pages, %lld bytes, %.2f s, schema version %d\n", db.c_str(),
+              to.c_str(), static_cast<long long>(r->pages), static_cast<long long>(r->bytes), r->seconds,
+              r->schema_version);
+  return kOk;
+}
+
 int cmd_send(const Args& args) {
   json::object msg;
   std::string to = args.first("to");
@@ -288,6 +335,7 @@ int run_cli(const std::vector<std::string>& argv) {
   const std::string& command = argv[1];
   if (command == "keys") return cmd_keys(argv);
   Args args = parse_args(argv, 2);
+  if (command == "backup" || command == "restore") return cmd_backup_restore(command, args);
   if (command == "serve" || command == "migrate") {
     auto config = load_config(args);
     if (!config) return fail(kUsage, config.error().message);

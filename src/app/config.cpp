@@ -250,6 +250,22 @@ Result<ServerConfig> server_config(const Config& c) {
   s.shutdown_grace_s = static_cast<int>(v);
   s.data_dir = c.get("storage.data_dir", "./.jarip-data");
   s.storage_vfs = c.get("storage.vfs");
+  s.storage_url = c.get("storage.url");
+  if (!s.storage_url.empty() && s.storage_url.rfind("postgresql://", 0) != 0 && s.storage_url.rfind("postgres://", 0) != 0) {
+    return make_error("config_invalid",
+                      "storage.url must be a PostgreSQL URL such as postgresql://jarip@db1:5432,db2:5432/jarip?"
+                      "target_session_attrs=read-write (leave it out for SQLite)",
+                      "storage.url");
+  }
+  if (!s.storage_url.empty() && !s.storage_vfs.empty()) {
+    return make_error("config_invalid", "storage.vfs applies to SQLite only; remove it or storage.url", "storage.vfs");
+  }
+  JARIP_TRY_ASSIGN(v, c.get_int_in("storage.readers", 2, 1, 16));
+  s.storage_readers = static_cast<int>(v);
+  JARIP_TRY_ASSIGN(v, c.get_int_in("storage.connect_timeout_s", 3, 1, 60));
+  s.storage_connect_timeout_s = static_cast<int>(v);
+  JARIP_TRY_ASSIGN(s.storage_partition_days, c.get_int_in("storage.partition_days", 7, 1, 366));
+  JARIP_TRY_ASSIGN(s.storage_keep_days, c.get_int_in("storage.keep_days", 0, 0, 36500));
   s.templates_dir = c.get("templates.dir");
   s.log_level = c.get("log.level", "info");
   JARIP_TRY_ASSIGN(s.api.rate_per_key, c.get_double("api.rate_per_key", 0));

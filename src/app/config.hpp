@@ -58,6 +58,12 @@ struct ServerConfig {
   int io_threads = 1;
   std::string data_dir;
   std::string storage_vfs;
+  // PostgreSQL instead of SQLite when set (a libpq URI; passwords belong in ~/.pgpass or PGPASSFILE).
+  std::string storage_url;
+  int storage_readers = 2;
+  int storage_connect_timeout_s = 3;
+  std::int64_t storage_partition_days = 7;
+  std::int64_t storage_keep_days = 0;
   std::string templates_dir;
   std::string log_level = "info";
   int shutdown_grace_s = 10;

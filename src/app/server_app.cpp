@@ -39,6 +39,15 @@ namespace asio = boost::asio;
 namespace {
 
 Result<std::unique_ptr<store::Store>> open_store(const ServerConfig& sc, bool exclusive) {
+  if (!sc.storage_url.empty()) {
+    store::PostgresOptions options;
+    options.url = sc.storage_url;
+    options.readers = exclusive ? sc.storage_readers : 1;  // an admin command needs one
+    options.connect_timeout_s = sc.storage_connect_timeout_s;
+    options.partition_days = sc.storage_partition_days;
+    options.keep_days = sc.storage_keep_days;
+    return store::open_postgres_store(options);
+  }
   std::error_code ec;
   std::filesystem::create_directories(sc.data_dir, ec);
   if (ec) return make_error("storage_open_failed", "cannot create data directory '" + sc.data_dir + "': " + ec.message());
@@ -208,6 +217,13 @@ int run_server(const Config& config) {
   MetricsRegistry metrics;
 
   // The customer's pages and the signed links to them that messages carry.
+  if (sc.link_secret.empty() && (*store)->shared()) {
+    // A key kept in one node's data_dir would make every other node's links invalid there.
+    log::error("invalid configuration", {{"error", "with storage.url, set public.link_secret (the same 64 hex digits on "
+                                                   "every node; `openssl rand -hex 32` makes one)"},
+                                         {"field", "public.link_secret"}});
+    return 2;
+  }
   auto signer = sc.link_secret.empty()
                     ? portal::load_or_create_link_secret((std::filesystem::path(sc.data_dir) / "link-secret").string())
                     : portal::LinkSigner::from_hex(sc.link_secret);
@@ -310,7 +326,7 @@ int run_server(const Config& config) {
   api.set_ready(true);
   log::info("jarip listening", {{"address", sc.http.host + ":" + std::to_string(server.port())},
                                 {"tls", server.tls() ? "on" : "off"},
-                                {"data_dir", sc.data_dir},
+                                {"storage", (*store)->shared() ? std::string("postgresql") : sc.data_dir},
                                 {"node", engine.node_id()}});
 
   // Engine on its own thread; the HTTP server on io_threads threads.

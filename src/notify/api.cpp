@@ -1,4 +1,5 @@
 #include "notify/api.hpp"
+#include "notify/channel_view.hpp"
 
 #include <boost/json.hpp>
 
@@ -554,22 +555,21 @@ struct Api::Impl {
   // ---- channels and reports -------------------------------------------------------------------
 
   void channels_view(Responder respond) {
-    json::array list;
-    for (auto& c : engine.channel_status()) {
-      json::array chans;
-      for (auto& ch : c.channels) chans.emplace_back(ch);
-      list.push_back(json::object{{"provider", c.provider},
-                                  {"channels", std::move(chans)},
-                                  {"breaker", c.breaker_state},
-                                  {"since", iso_time(c.since_ms)},
-                                  {"success_rate", c.success_ratio},
-                                  {"window_outcomes", c.window_count},
-                                  {"latency_p50_ms", c.latency_p50_ms},
-                                  {"latency_p99_ms", c.latency_p99_ms},
-                                  {"queued", c.queued},
-                                  {"in_flight", c.in_flight}});
-    }
-    respond(Response::json(200, json::serialize(json::object{{"providers", std::move(list)}})));
+    json::object out{{"providers", providers_json(engine.channel_status())}};
+    if (!store.shared()) return respond(Response::json(200, json::serialize(out)));
+    // Each node's breakers are its own; the cluster's view is what every live node last published.
+    // Without the database this node still answers with its own view.
+    TimeMs now = clock.now_ms();
+    TimeMs since = now - kNodeStatusFreshMs;
+    store.read([this, respond, out = std::move(out), since, now](store::StoreSession& s) mutable {
+      auto rows = s.list_node_status(since);
+      if (rows) {
+        out["cluster"] = cluster_json(*rows, engine.node_id(), now);
+      } else {
+        out["cluster"] = json::object{{"error", json::object{{"code", rows.error().code}, {"message", rows.error().message}}}};
+      }
+      respond(Response::json(200, json::serialize(out)));
+    });
   }
 
   void drain(const std::string& provider, bool on, Responder respond) {

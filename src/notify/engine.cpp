@@ -1,6 +1,8 @@
 #include "notify/engine.hpp"
+#include "notify/channel_view.hpp"
 
 #include <boost/asio/post.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <atomic>
@@ -120,6 +122,9 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   TimeMs next_claim_ms = 0;
   TimeMs next_report_claim_ms = 0;
   TimeMs next_lease_renewal_ms = 0;
+  TimeMs next_status_publish_ms = 0;
+  TimeMs started_ms = 0;
+  bool publishing_status = false;
   TimeMs next_housekeeping_ms = 0;
   std::function<void()> on_drained;
   TimeMs drain_deadline_ms = 0;
@@ -206,6 +211,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
       if (now >= next_report_claim_ms && !claiming_reports) claim_overdue(now);
       if (now >= next_lease_renewal_ms) renew_leases(now);
       if (now >= next_housekeeping_ms) housekeeping(now);
+      if (store.shared() && now >= next_status_publish_ms) publish_node_status(now);
     }
     publish_snapshot(now);
     if (stopping && (drained() || now >= drain_deadline_ms)) {
@@ -255,6 +261,11 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
 
   void finish_stop() {
     tick_timer.cancel();
+    // What this node still holds is free for the other nodes at once, not after the lease expires.
+    if (store.shared()) {
+      std::string owner = node_id;
+      persist([owner](store::StoreSession& s) { return s.release_leases(owner); });
+    }
     client.close_idle();
     for (auto& [name, p] : providers) {
       if (p->runtime.transport) p->runtime.transport->close();
@@ -392,6 +403,21 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     std::string owner = node_id;
     TimeMs until = now + options.lease_ms;
     persist([owner, until](store::StoreSession& s) { return s.renew_leases(owner, until); });
+  }
+
+  // The cluster's view (GET /v1/channels on any node) is built from these rows.
+  void publish_node_status(TimeMs now) {
+    next_status_publish_ms = now + kNodeStatusIntervalMs;
+    if (publishing_status) return;  // the database is slow or away: one write at a time
+    if (!started_ms) started_ms = now;
+    store::NodeStatusRecord row{node_id, started_ms, now, {}};
+    {
+      std::lock_guard lock(snapshot_mutex);
+      row.status_json = boost::json::serialize(boost::json::object{{"providers", providers_json(snapshot)}});
+    }
+    publishing_status = true;
+    store.write([row](store::StoreSession& s) { return s.put_node_status(row); },
+                [self = shared_from_this()](Status) { self->on_engine([self] { self->publishing_status = false; }); });
   }
 
   void housekeeping(TimeMs now) {
@@ -1308,7 +1334,11 @@ Engine::~Engine() = default;
 
 void Engine::start() {
   auto impl = impl_;
-  (void)impl->store.run_now([](store::StoreSession& s) { return s.release_all_leases(); });
+  // Alone on its database, this process owns every lease: those left by a previous run are free now.
+  // Sharing it with other nodes, it must let theirs expire (a dead node's after delivery.lease_s).
+  if (!impl->store.shared()) {
+    (void)impl->store.run_now([](store::StoreSession& s) { return s.release_all_leases(); });
+  }
   asio::post(impl->io, [impl] { impl->schedule_tick(); });
 }
 

@@ -85,11 +85,20 @@ struct WebhookDispatcher::Impl : std::enable_shared_from_this<WebhookDispatcher:
     busy = true;
     auto due = std::make_shared<std::vector<store::WebhookEventRecord>>();
     TimeMs now = clock.now_ms();
-    store.read([self = shared_from_this(), due, now](store::StoreSession& s) {
-      auto list = s.due_webhook_events(now, 32);
-      if (list) *due = std::move(*list);
-      asio::post(self->io, [self, due] { self->send_all(due); });
-    });
+    // Claimed in a write, not read: with several nodes on one database, the claim moves the events'
+    // next attempt past the send's timeout so that no other node sends them meanwhile.
+    TimeMs lease_until = now + 2LL * options.timeout_ms + 1000;
+    store.write(
+        [due, now, lease_until](store::StoreSession& s) -> Status {
+          auto list = s.claim_webhook_events(now, lease_until, 32);
+          if (!list) return list.error();
+          *due = std::move(*list);
+          return {};
+        },
+        [self = shared_from_this(), due](Status st) {
+          if (!st) due->clear();
+          asio::post(self->io, [self, due] { self->send_all(due); });
+        });
   }
 
   void send_all(std::shared_ptr<std::vector<store::WebhookEventRecord>> due) {

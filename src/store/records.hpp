@@ -167,4 +167,12 @@ struct WebhookEventRecord {
   std::string last_error;
 };
 
+// One node's view of its providers, published for the cluster view (store/store.hpp).
+struct NodeStatusRecord {
+  std::string node_id;
+  TimeMs started_ms = 0;
+  TimeMs updated_ms = 0;
+  std::string status_json;  // {"channels":[…], "counters":{…}} as the node's GET /v1/channels shows it
+};
+
 }  // namespace jarip::store

@@ -200,6 +200,18 @@ CREATE TABLE reconfirm_notices (
   PRIMARY KEY (customer_id, consent_at)
 ) WITHOUT ROWID;
 )sql",
+      // 7: each node's published view of its providers (GET /v1/channels), the same table as the
+      //    PostgreSQL engine's, so that both answer put/list_node_status. IF NOT EXISTS: the
+      //    migration tests roll a database back to an older version by deleting schema_version rows
+      //    and dropping only the tables they know of, then migrate it forward again.
+      R"sql(
+CREATE TABLE IF NOT EXISTS node_status (
+  node_id TEXT PRIMARY KEY,
+  started_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL,
+  status_json TEXT NOT NULL
+) WITHOUT ROWID;
+)sql",
   };
   return list;
 }

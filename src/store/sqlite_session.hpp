@@ -32,6 +32,7 @@ class SqliteSession final : public StoreSession {
                                                            TimeMs lease_until, int limit) override;
   Status renew_leases(const std::string& owner, TimeMs lease_until) override;
   Status release_all_leases() override;
+  Status release_leases(const std::string& owner) override;
   Result<std::int64_t> count_pending() override;
 
   Result<std::optional<IdempotencyRecord>> get_idempotency(const std::string& api_key_id,
@@ -52,6 +53,9 @@ class SqliteSession final : public StoreSession {
   Result<std::vector<OptOutRecord>> list_opt_outs(int limit) override;
 
   Result<std::int64_t> purge_bodies(TimeMs before, int limit) override;
+
+  Status put_node_status(const NodeStatusRecord& status) override;
+  Result<std::vector<NodeStatusRecord>> list_node_status(TimeMs updated_after) override;
 
   // sqlite_customers.cpp
   Result<bool> has_opt_out(const std::string& phone) override;
@@ -81,6 +85,7 @@ class SqliteSession final : public StoreSession {
 
   Status insert_webhook_event(WebhookEventRecord& event) override;
   Result<std::vector<WebhookEventRecord>> due_webhook_events(TimeMs now, int limit) override;
+  Result<std::vector<WebhookEventRecord>> claim_webhook_events(TimeMs now, TimeMs lease_until, int limit) override;
   Status update_webhook_event(const WebhookEventRecord& event) override;
   Result<std::int64_t> count_pending_webhook_events() override;
 

@@ -126,6 +126,8 @@ class SqliteStore final : public Store {
     if (reader_.joinable()) reader_.join();
   }
 
+  const char* engine() const override { return "sqlite"; }
+
   SqliteDb& writer_db() { return writer_db_; }
 
  private:
@@ -137,7 +139,7 @@ class SqliteStore final : public Store {
     std::string verdict = s.text(0);
     if (verdict != "ok") {
       return make_error("storage_corrupt", "database '" + options_.path + "' failed its integrity check (" +
-                                               verdict + "); restore it from a backup");
+                                               verdict + "); restore a backup over it: jarip restore --from BACKUP --force (see docs/operations.md)");
     }
     return {};
   }

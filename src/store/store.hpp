@@ -56,6 +56,8 @@ class StoreSession {
                                                                    TimeMs lease_until, int limit) = 0;
   virtual Status renew_leases(const std::string& owner, TimeMs lease_until) = 0;
   virtual Status release_all_leases() = 0;  // single-node start-up: no other process can hold one
+  // Frees the leases `owner` holds (a node's clean shutdown, or its restart under the same id).
+  virtual Status release_leases(const std::string& owner) = 0;
   virtual Result<std::int64_t> count_pending() = 0;  // non-terminal messages
 
   virtual Result<std::optional<IdempotencyRecord>> get_idempotency(const std::string& api_key_id,
@@ -124,8 +126,19 @@ class StoreSession {
   // Pending events due at `now`, oldest first, skipping any event whose message has an earlier
   // event still pending (per-message order).
   virtual Result<std::vector<WebhookEventRecord>> due_webhook_events(TimeMs now, int limit) = 0;
+  // Takes the events due_webhook_events would return and moves their next_attempt_ms to
+  // lease_until, so that no other node sends them meanwhile (rows locked by another node's claim are
+  // skipped). A node that dies mid-send leaves them due again at lease_until: webhooks are
+  // at-least-once, and receivers deduplicate by webhook-id.
+  virtual Result<std::vector<WebhookEventRecord>> claim_webhook_events(TimeMs now, TimeMs lease_until,
+                                                                       int limit) = 0;
   virtual Status update_webhook_event(const WebhookEventRecord& event) = 0;
   virtual Result<std::int64_t> count_pending_webhook_events() = 0;
+
+  // Each node's published view of its providers (GET /v1/channels shows the cluster's). put replaces
+  // the node's row; list returns the rows updated at or after `updated_after`, by node id.
+  virtual Status put_node_status(const NodeStatusRecord& status) = 0;
+  virtual Result<std::vector<NodeStatusRecord>> list_node_status(TimeMs updated_after) = 0;
 
   // Retention: drops message bodies (text, variables, rendered forms) of terminal messages updated
   // before `before`; the attempt timeline stays. Returns how many were purged.
@@ -158,6 +171,13 @@ class Store {
   virtual Status run_now(const WriteOp& op) = 0;
 
   virtual StoreStats stats() const = 0;
+  // True when other jarip processes may use the same database (PostgreSQL): their leases must be
+  // left to expire, never released at start-up.
+  virtual bool shared() const { return false; }
+  // False while the database cannot be reached (writes then fail fast with storage_unavailable).
+  virtual bool available() const { return true; }
+  // "sqlite" or "postgresql".
+  virtual const char* engine() const = 0;
   // Finishes queued writes, then stops the threads.
   virtual void stop() = 0;
 };
@@ -174,6 +194,26 @@ struct SqliteOptions {
 
 // Opens (creating and migrating as needed) a SQLite database in WAL mode with synchronous=FULL.
 Result<std::unique_ptr<Store>> open_sqlite_store(const SqliteOptions& options);
+
+struct PostgresOptions {
+  // A libpq URI or key=value string. Several hosts with target_session_attrs=read-write make jarip
+  // follow whichever of them is the primary (postgresql://a:5432,b:5432/jarip?target_session_attrs=read-write).
+  std::string url;
+  std::size_t max_queue = 100000;  // write operations waiting before back-pressure
+  std::size_t max_group = 5000;    // operations per transaction at most
+  int readers = 2;                 // reader connections (threads)
+  int connect_timeout_s = 3;       // per host and attempt
+  int statement_timeout_ms = 30000;
+  // Time partitions of messages and attempts (store/pg_schema.hpp).
+  std::int64_t partition_days = 7;
+  // Messages (with their attempts) older than this are dropped with their partition; 0 keeps them.
+  std::int64_t keep_days = 0;
+};
+
+// Connects, migrates (under an advisory lock, so several nodes may start at once) and creates the
+// current time partitions. Fails when the database cannot be reached at start; once running, the
+// store reconnects by itself and fails writes fast with storage_unavailable meanwhile.
+Result<std::unique_ptr<Store>> open_postgres_store(const PostgresOptions& options);
 
 // For tests: the journal mode and synchronous setting the store runs with.
 struct SqlitePragmas {

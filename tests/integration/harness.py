@@ -42,6 +42,7 @@ NHN_SIGNATURE = "it-webhook-signature"
 SENDER = "02-1234-5678"
 SHIP_TEXT = "#{name}님 주문 #{order}번이 발송되었습니다."
 NON_KAKAO = "01099990000"
+IT_LINK_SECRET = "6a61726970" + "0" * 54
 KAKAO_BLOCKED = "01099990001"
 
 
@@ -511,6 +512,12 @@ class Jarip:
                 "sender_key": NHN_SENDER_KEY, "sender": SENDER, "webhook_signature": NHN_SIGNATURE,
                 "timeout_ms": 2000, "price_alimtalk": 7.5, "price_sms": 17.0, "price_lms": 40.0},
         }
+        storage_url = os.environ.get("JARIP_IT_STORAGE_URL")
+        if storage_url:
+            # The same test against PostgreSQL (tests/integration/pg_fixture.py starts one): nodes of
+            # a cluster share the link secret.
+            t["storage"]["url"] = storage_url
+            t["public"] = {"link_secret": IT_LINK_SECRET}
         if self.tls:
             t["server"]["tls_cert_file"] = self.tls[0]
             t["server"]["tls_key_file"] = self.tls[1]

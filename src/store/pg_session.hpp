@@ -1,0 +1,102 @@
+#pragma once
+
+#include "store/pg_db.hpp"
+#include "store/store.hpp"
+
+namespace jarip::store {
+
+// StoreSession over one PostgreSQL connection, inside the transaction its owner opened (the writer's
+// group, or a reader's snapshot). Used only on the thread that owns the connection.
+//
+// Concurrency with other nodes: claims lock their rows with FOR UPDATE SKIP LOCKED, so two nodes never
+// take the same message; conditional writes (update_message_if, finish_attempt) re-check their
+// condition in the UPDATE itself, which PostgreSQL evaluates again after waiting for a row lock.
+// Every query naming a message id also names its partition (part_ms, store/pg_schema.hpp).
+class PgSession final : public StoreSession {
+ public:
+  explicit PgSession(PgConn& db) : db_(db) {}
+
+  Status insert_message(const MessageRecord& message) override;
+  Status update_message(const MessageRecord& message) override;
+  Result<bool> update_message_if(const MessageRecord& message, const std::string& expected_state,
+                                 int expected_step) override;
+  Result<std::optional<MessageRecord>> get_message(const std::string& id) override;
+
+  Status insert_attempt(AttemptRecord& attempt) override;
+  Status update_attempt(const AttemptRecord& attempt) override;
+  Status finish_attempt(const AttemptRecord& attempt) override;
+  Result<std::vector<AttemptRecord>> list_attempts(const std::string& message_id) override;
+  Result<std::vector<AttemptRecord>> list_open_attempts(const std::string& message_id) override;
+  Result<std::optional<AttemptRecord>> find_attempt_by_provider_id(const std::string& provider,
+                                                                   const std::string& provider_message_id) override;
+  Result<std::optional<AttemptRecord>> find_attempt_by_dedup_key(const std::string& provider,
+                                                                 const std::string& dedup_key) override;
+
+  Result<std::vector<MessageRecord>> claim_due(const std::string& owner, TimeMs now, TimeMs lease_until,
+                                               int limit) override;
+  Result<std::vector<MessageRecord>> claim_overdue_reports(const std::string& owner, TimeMs now,
+                                                           TimeMs lease_until, int limit) override;
+  Status renew_leases(const std::string& owner, TimeMs lease_until) override;
+  Status release_all_leases() override;
+  Status release_leases(const std::string& owner) override;
+  Result<std::int64_t> count_pending() override;
+
+  Result<std::optional<IdempotencyRecord>> get_idempotency(const std::string& api_key_id,
+                                                           const std::string& key) override;
+  Status put_idempotency(const IdempotencyRecord& record) override;
+  Status purge_idempotency(TimeMs older_than) override;
+
+  Status put_template(const TemplateRecord& record) override;
+  Result<std::optional<TemplateRecord>> get_template(const std::string& name) override;
+  Result<std::vector<TemplateRecord>> list_templates() override;
+
+  Status insert_api_key(const ApiKeyRecord& key) override;
+  Result<std::optional<ApiKeyRecord>> get_api_key(const std::string& id) override;
+  Result<std::vector<ApiKeyRecord>> list_api_keys() override;
+  Status revoke_api_key(const std::string& id, TimeMs at) override;
+
+  Status insert_opt_out(const OptOutRecord& record) override;
+  Result<std::vector<OptOutRecord>> list_opt_outs(int limit) override;
+
+  Result<std::int64_t> purge_bodies(TimeMs before, int limit) override;
+
+  Status put_node_status(const NodeStatusRecord& status) override;
+  Result<std::vector<NodeStatusRecord>> list_node_status(TimeMs updated_after) override;
+
+  // pg_customers.cpp
+  Result<bool> has_opt_out(const std::string& phone) override;
+  Status put_customer(const CustomerRecord& customer) override;
+  Result<std::optional<CustomerRecord>> get_customer(const std::string& id) override;
+  Result<bool> erase_customer(const std::string& id, TimeMs now) override;
+  Result<std::vector<CustomerRecord>> list_customers(const std::string& after_id, const std::string& address,
+                                                     int limit) override;
+  Result<std::vector<std::string>> customers_with_address(const std::string& address) override;
+  Status insert_consent_event(ConsentEventRecord& event) override;
+  Result<std::vector<ConsentEventRecord>> list_consent_events(const std::string& customer_id, int limit) override;
+  Result<bool> reconfirm_notice_sent(const std::string& customer_id, const std::string& consent_at) override;
+  Status record_reconfirm_notice(const std::string& customer_id, const std::string& consent_at,
+                                 const std::string& message_id, TimeMs now) override;
+  Status link_message_customer(const std::string& message_id, const std::string& customer_id) override;
+
+  // pg_portal.cpp
+  Result<std::vector<InboxItem>> list_customer_messages(const std::string& customer_id, TimeMs before_created_ms,
+                                                        const std::string& before_id, int limit) override;
+  Result<std::int64_t> count_unread(const std::string& customer_id) override;
+  Result<std::int64_t> mark_read(const std::string& customer_id, const std::vector<std::string>& message_ids,
+                                 TimeMs now) override;
+  Result<std::int64_t> mark_all_read(const std::string& customer_id, TimeMs now) override;
+  Status insert_short_link(const ShortLinkRecord& link) override;
+  Result<std::optional<std::string>> click_short_link(const std::string& code, TimeMs now) override;
+  Result<std::vector<ShortLinkRecord>> list_short_links(const std::string& message_id) override;
+
+  Status insert_webhook_event(WebhookEventRecord& event) override;
+  Result<std::vector<WebhookEventRecord>> due_webhook_events(TimeMs now, int limit) override;
+  Result<std::vector<WebhookEventRecord>> claim_webhook_events(TimeMs now, TimeMs lease_until, int limit) override;
+  Status update_webhook_event(const WebhookEventRecord& event) override;
+  Result<std::int64_t> count_pending_webhook_events() override;
+
+ private:
+  PgConn& db_;
+};
+
+}  // namespace jarip::store
