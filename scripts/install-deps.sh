@@ -28,5 +28,11 @@ if ((${#missing[@]})); then
   if [[ " ${missing[*]} " == *" postfix "* ]]; then
     echo "postfix postfix/main_mailer_type select No configuration" | $sudo debconf-set-selections
   fi
+  # The PostgreSQL drills start their own private servers on loopback; the package must not create
+  # and start a system cluster on port 5432.
+  if [[ " ${missing[*]} " == *" postgresql-15 "* ]]; then
+    $sudo mkdir -p /etc/postgresql-common/createcluster.d
+    echo "create_main_cluster = false" | $sudo tee /etc/postgresql-common/createcluster.d/jarip.conf >/dev/null
+  fi
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi

@@ -211,9 +211,9 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
       if (now >= next_report_claim_ms && !claiming_reports) claim_overdue(now);
       if (now >= next_lease_renewal_ms) renew_leases(now);
       if (now >= next_housekeeping_ms) housekeeping(now);
-      if (store.shared() && now >= next_status_publish_ms) publish_node_status(now);
     }
     publish_snapshot(now);
+    if (store.shared() && !stopping && now >= next_status_publish_ms) publish_node_status(now);
     if (stopping && (drained() || now >= drain_deadline_ms)) {
       finish_stop();
       return;

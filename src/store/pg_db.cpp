@@ -128,6 +128,9 @@ Status PgConn::connect(const std::string& conninfo, int connect_timeout_s, int s
     close();
     return make_error("storage_unavailable", "cannot connect to PostgreSQL: " + why);
   }
+  // libpq prints NOTICEs (CREATE … IF NOT EXISTS skipping) to stderr; they are not errors and would
+  // only break jarip's one-JSON-object-per-line log.
+  PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
   return {};
 }
 

@@ -778,6 +778,8 @@ class Stream:
         self.elapsed = None
         self.retries = 0
         self.retry_for = 30.0
+        self.targets = None
+        self._workers_started = 0
 
     def at(self, index, fn):
         self.hooks.append([index, fn, False])
@@ -802,7 +804,14 @@ class Stream:
         return i
 
     def _worker(self):
-        client = KeepAliveClient("127.0.0.1", self.jarip.port, timeout=15, context=self.jarip.ssl_context())
+        # With several nodes (self.targets), clients spread over them and a client whose node stops
+        # answering moves to the next one, as behind a load balancer.
+        targets = self.targets or [self.jarip]
+        with self._lock:
+            pick = self._workers_started
+            self._workers_started += 1
+        node = targets[pick % len(targets)]
+        client = KeepAliveClient("127.0.0.1", node.port, timeout=15, context=node.ssl_context())
         hdrs = {"Authorization": "Bearer " + self.jarip.key, "Content-Type": "application/json"}
         try:
             while True:
@@ -835,6 +844,11 @@ class Stream:
                         self.retries += 1
                         if time.monotonic() >= give_up:
                             break
+                        if len(targets) > 1:
+                            pick += 1
+                            node = targets[pick % len(targets)]
+                            client.close()
+                            client = KeepAliveClient("127.0.0.1", node.port, timeout=15, context=node.ssl_context())
                         time.sleep(0.05)
         finally:
             client.close()
