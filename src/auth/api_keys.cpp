@@ -72,7 +72,16 @@ void ApiKeyVerifier::verify(std::string_view header, std::function<void(Result<V
   }
   store_.read([this, token = *parsed, now, done = std::move(done)](store::StoreSession& s) {
     auto r = s.get_api_key(token.id);
-    std::optional<store::ApiKeyRecord> record = r.ok() ? *r : std::nullopt;
+    if (!r) {
+      // The database is away: a key checked before still holds (the request then meets the same
+      // outage when it writes, and says so); an unknown one is "try again", never "unauthorized".
+      std::lock_guard lock(mutex_);
+      auto it = cache_.find(token.id);
+      if (it == cache_.end()) return done(r.error());
+      auto stale = it->second.record;
+      return done(check(token, stale));
+    }
+    std::optional<store::ApiKeyRecord> record = *r;
     {
       std::lock_guard lock(mutex_);
       if (cache_.size() > 10000) cache_.clear();  // bounded: unknown ids must not grow it forever

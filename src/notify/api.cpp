@@ -27,6 +27,7 @@ int http_status_for(const std::string& code) {
       {"method_not_allowed", 405},  {"conflict", 409},           {"idempotency_conflict", 409},
       {"body_too_large", 413},      {"unsupported_media_type", 415}, {"rate_limited", 429},
       {"overloaded", 503},          {"storage_unavailable", 503}, {"not_ready", 503},
+      {"storage_retry", 503},       {"storage_timeout", 503},
       {"storage_error", 500},       {"internal", 500},
   };
   auto it = table.find(code);
@@ -204,6 +205,11 @@ struct Api::Impl {
     const std::string& method = request.method;
     if (path == "/healthz") return respond(Response::json(200, R"({"status":"ok"})"));
     if (path == "/readyz") {
+      // A node whose database is away cannot accept messages: a load balancer should send them to
+      // another node meanwhile. /healthz stays 200 (the process is fine and reconnects by itself).
+      if (ready && !store.available()) {
+        return respond(error_response(make_error("storage_unavailable", "the database is unavailable; reconnecting")));
+      }
       if (ready) return respond(Response::json(200, R"({"status":"ready"})"));
       return respond(error_response(make_error("not_ready", "jarip is starting or shutting down")));
     }
