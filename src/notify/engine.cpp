@@ -141,6 +141,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   std::atomic<std::uint64_t>& m_failed;
   std::atomic<std::uint64_t>& m_expired;
   std::atomic<std::uint64_t>& m_held;
+  std::atomic<std::uint64_t>& m_lease_lost;
 
   Impl(asio::io_context& io_, store::Store& store_, const Clock& clock_, DeliveryOptions o,
        MetricsRegistry& m, std::string node)
@@ -152,7 +153,8 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
         m_delivered(m.counter("jarip_messages_finished_total", {{"state", "delivered"}})),
         m_failed(m.counter("jarip_messages_finished_total", {{"state", "failed"}})),
         m_expired(m.counter("jarip_messages_finished_total", {{"state", "expired"}})),
-        m_held(m.counter("jarip_messages_held_total")) {}
+        m_held(m.counter("jarip_messages_held_total")),
+        m_lease_lost(m.counter("jarip_lease_lost_total")) {}
 
   // ---- plumbing -------------------------------------------------------------------------------
 
@@ -816,23 +818,61 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     }
     // The attempt is durable before the provider hears of it: after a crash, an attempt that was
     // started but has no outcome is known to be ambiguous instead of being silently repeated.
+    // Only while the row is still this node's: a lease that lapsed (the database was away longer than
+    // delivery.lease_s) may have been claimed by another node, or by this one again, and the message
+    // moved on meanwhile. Such a message is left to whoever holds it now.
+    auto stale = std::make_shared<std::vector<bool>>(records->size(), false);
     store.write(
-        [attempts, records](store::StoreSession& s) -> Status {
-          for (auto& at : *attempts) {
-            if (auto st = s.insert_attempt(at); !st) return st;
-          }
-          for (auto& r : *records) {
-            if (auto st = s.update_message(r); !st) return st;
+        [attempts, records, stale, owner = node_id](store::StoreSession& s) -> Status {
+          for (std::size_t i = 0; i < records->size(); ++i) {
+            auto written = s.update_message_before_send((*records)[i], owner);
+            if (!written) return written.error();
+            if (!*written) {
+              (*stale)[i] = true;
+              continue;
+            }
+            if (auto st = s.insert_attempt((*attempts)[i]); !st) return st;
           }
           return {};
         },
-        [self = shared_from_this(), name = p.runtime.name, kind, ids, permit, attempts,
+        [self = shared_from_this(), name = p.runtime.name, kind, ids, permit, attempts, stale,
          outbound = std::move(outbound)](Status s) mutable {
-          self->on_engine([self, s, name, kind, ids = std::move(ids), permit, attempts,
+          self->on_engine([self, s, name, kind, ids = std::move(ids), permit, attempts, stale,
                            outbound = std::move(outbound)]() mutable {
+            if (s) self->drop_stale(*stale, ids, *attempts, outbound);
+            if (s && ids.empty()) {
+              ProviderState& p = *self->provider(name);
+              --p.in_flight;
+              p.breaker->release(permit);
+              return;
+            }
             self->after_attempts_recorded(s, name, kind, std::move(ids), permit, attempts, std::move(outbound));
           });
         });
+  }
+
+  // Messages whose row was no longer this node's when their attempt was to start: forgotten here,
+  // never sent.
+  void drop_stale(const std::vector<bool>& stale, std::vector<std::string>& ids,
+                  std::vector<store::AttemptRecord>& attempts, std::vector<channels::OutboundMessage>& outbound) {
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      if (stale[i]) {
+        m_lease_lost++;
+        log::warn("message no longer leased to this node; not sent", {{"message", ids[i]}});
+        forget(ids[i]);
+        continue;
+      }
+      if (kept != i) {
+        ids[kept] = std::move(ids[i]);
+        attempts[kept] = std::move(attempts[i]);
+        outbound[kept] = std::move(outbound[i]);
+      }
+      ++kept;
+    }
+    ids.resize(kept);
+    attempts.resize(kept);
+    outbound.resize(kept);
   }
 
   void after_attempts_recorded(Status s, const std::string& name, SendKind kind, std::vector<std::string> ids,

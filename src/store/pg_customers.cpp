@@ -7,8 +7,10 @@ namespace jarip::store {
 namespace pg_session_detail {
 // Defined in pg_session.cpp.
 Error fail(const Error& e, const char* what);
+PgParams& add_limit(PgParams& p, int limit);
 }  // namespace pg_session_detail
 
+using pg_session_detail::add_limit;
 using pg_session_detail::fail;
 
 namespace {
@@ -97,7 +99,7 @@ Result<std::vector<CustomerRecord>> PgSession::list_customers(const std::string&
       "SELECT c.id, c.doc, c.created_ms, c.updated_ms FROM customer_addresses a "
       "JOIN customers c ON c.id = a.customer_id WHERE a.address = $3 AND c.id > $1 ORDER BY c.id LIMIT $2";
   PgParams p;
-  p.add(after_id).add(limit);
+  add_limit(p.add(after_id), limit);
   if (!address.empty()) p.add(address);
   auto r = db_.query(address.empty() ? all : by_address, p);
   if (!r) return fail(r.error(), "list customers");
@@ -133,7 +135,7 @@ Result<std::vector<ConsentEventRecord>> PgSession::list_consent_events(const std
   static const std::string sql =
       "SELECT id, customer_id, channel, purpose, granted, at, source, evidence, recorded_ms FROM consent_events "
       "WHERE customer_id = $1 ORDER BY id LIMIT $2";
-  auto r = db_.query(sql, PgParams().add(customer_id).add(limit));
+  auto r = db_.query(sql, add_limit(PgParams().add(customer_id), limit));
   if (!r) return fail(r.error(), "list consent events");
   std::vector<ConsentEventRecord> out;
   for (int i = 0; i < r->rows(); ++i) {

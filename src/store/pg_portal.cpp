@@ -11,10 +11,12 @@ namespace jarip::store {
 namespace pg_session_detail {
 // Defined in pg_session.cpp.
 Error fail(const Error& e, const char* what);
+PgParams& add_limit(PgParams& p, int limit);
 std::string message_columns(const std::string& prefix);
 MessageRecord read_message(const PgResult& r, int row, int first);
 }  // namespace pg_session_detail
 
+using pg_session_detail::add_limit;
 using pg_session_detail::fail;
 
 namespace {
@@ -46,7 +48,7 @@ Result<std::vector<InboxItem>> PgSession::list_customer_messages(const std::stri
       "WHERE mc.customer_id = $1 AND " JARIP_PG_INBOX_VISIBLE
       " AND ($2::bigint = 0 OR (m.created_ms, m.id COLLATE \"C\") < ($2::bigint, $3::text COLLATE \"C\")) "
       "ORDER BY m.created_ms DESC, m.id COLLATE \"C\" DESC LIMIT $4";
-  auto r = db_.query(sql, PgParams().add(customer_id).add(before_created_ms).add(before_id).add(limit));
+  auto r = db_.query(sql, add_limit(PgParams().add(customer_id).add(before_created_ms).add(before_id), limit));
   if (!r) return fail(r.error(), "list customer messages");
   std::vector<InboxItem> out;
   out.reserve(static_cast<std::size_t>(r->rows()));

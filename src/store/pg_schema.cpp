@@ -131,8 +131,10 @@ CREATE TABLE webhook_events (
 CREATE INDEX webhook_events_pending ON webhook_events (next_attempt_ms) WHERE delivered_ms = 0 AND NOT dead;
 CREATE INDEX webhook_events_message ON webhook_events (message_id, id) WHERE message_id <> '';
 
+-- Byte order, as SQLite sorts: customer pages (list_customers, after_id) must not depend on the
+-- database's locale, and the primary key must serve that order.
 CREATE TABLE customers (
-  id TEXT PRIMARY KEY,
+  id TEXT COLLATE "C" PRIMARY KEY,
   doc TEXT NOT NULL,
   created_ms BIGINT NOT NULL,
   updated_ms BIGINT NOT NULL
@@ -202,7 +204,7 @@ std::string utc_day(TimeMs ms) {
   std::time_t t = static_cast<std::time_t>(ms / 1000);
   std::tm tm{};
   gmtime_r(&t, &tm);
-  char buf[16];
+  char buf[32];
   std::snprintf(buf, sizeof buf, "%04d%02d%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
   return buf;
 }

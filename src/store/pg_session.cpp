@@ -22,6 +22,10 @@ Error fail(const Error& e, const char* what) {
   return make_error(e.code, std::string(what) + ": " + e.message);
 }
 
+// A LIMIT parameter. SQLite reads a negative limit as "no limit" where PostgreSQL would refuse it;
+// NULL is PostgreSQL's LIMIT ALL.
+PgParams& add_limit(PgParams& p, int limit) { return limit < 0 ? p.add_null() : p.add(limit); }
+
 constexpr int kMessageColumnCount = 25;
 constexpr const char* kMessageColumnNames[kMessageColumnCount] = {
     "id", "api_key_id", "created_ms", "updated_ms", "state", "kind", "recipient_json", "phone", "template_name",
@@ -246,6 +250,19 @@ Result<bool> PgSession::update_message_if(const MessageRecord& message, const st
   return *r > 0;
 }
 
+Result<bool> PgSession::update_message_before_send(const MessageRecord& message, const std::string& owner) {
+  // Evaluated again after any row-lock wait: a claim by another node that commits first wins.
+  static const std::string sql = "UPDATE messages SET " + set_every_column(false) +
+                                 " WHERE id = $1 AND part_ms = $26 AND lease_owner = $27 "
+                                 "AND state IN ('accepted', 'held', 'sending')";
+  PgParams p;
+  add_message(p, message);
+  p.add(pg_message_part_ms(message.id)).add(owner);
+  auto r = db_.command(sql, p);
+  if (!r) return fail(r.error(), "update message");
+  return *r > 0;
+}
+
 Result<std::optional<MessageRecord>> PgSession::get_message(const std::string& id) {
   static const std::string sql = "SELECT " + message_columns("") + " FROM messages WHERE id = $1 AND part_ms = $2";
   auto r = db_.query(sql, PgParams().add(id).add(pg_message_part_ms(id)));
@@ -335,7 +352,7 @@ Result<std::vector<MessageRecord>> PgSession::claim_due(const std::string& owner
   // The state predicate is messages_due's own, so the planner uses that index; oldest due first.
   static const std::string sql =
       claim_sql("state IN ('accepted', 'held', 'sending') AND due_ms <= $3", "due_ms");
-  auto out = collect_messages(db_.query(sql, PgParams().add(owner).add(lease_until).add(now).add(limit)),
+  auto out = collect_messages(db_.query(sql, add_limit(PgParams().add(owner).add(lease_until).add(now), limit)),
                               "claim messages");
   if (!out) return out;
   // RETURNING follows no order; hand them back oldest due first, as chosen.
@@ -349,7 +366,7 @@ Result<std::vector<MessageRecord>> PgSession::claim_overdue_reports(const std::s
                                                                     TimeMs lease_until, int limit) {
   // messages_report_deadline's predicate.
   static const std::string sql = claim_sql("state = 'sent' AND step_deadline_ms <= $3", "step_deadline_ms");
-  auto out = collect_messages(db_.query(sql, PgParams().add(owner).add(lease_until).add(now).add(limit)),
+  auto out = collect_messages(db_.query(sql, add_limit(PgParams().add(owner).add(lease_until).add(now), limit)),
                               "claim messages");
   if (!out) return out;
   std::sort(out->begin(), out->end(), [](const MessageRecord& a, const MessageRecord& b) {
@@ -514,7 +531,8 @@ Status PgSession::insert_opt_out(const OptOutRecord& r) {
 Result<std::vector<OptOutRecord>> PgSession::list_opt_outs(int limit) {
   static const std::string sql =
       "SELECT phone, provider, opted_out_at, evidence, recorded_ms FROM opt_outs ORDER BY id DESC LIMIT $1";
-  auto r = db_.query(sql, PgParams().add(limit));
+  PgParams p;
+  auto r = db_.query(sql, add_limit(p, limit));
   if (!r) return fail(r.error(), "list opt-outs");
   std::vector<OptOutRecord> out;
   for (int i = 0; i < r->rows(); ++i) {
@@ -535,7 +553,7 @@ Result<std::int64_t> PgSession::purge_bodies(TimeMs before, int limit) {
       "LIMIT $2 FOR UPDATE SKIP LOCKED) c "
       "WHERE m.id = c.id AND m.part_ms = c.part_ms AND m.updated_ms < $1 AND NOT m.body_purged "
       "AND m.state IN ('delivered', 'failed', 'canceled', 'expired')";
-  auto n = db_.command(sql, PgParams().add(before).add(limit));
+  auto n = db_.command(sql, add_limit(PgParams().add(before), limit));
   if (!n) return fail(n.error(), "purge bodies");
   return *n;
 }
@@ -581,7 +599,7 @@ Status PgSession::insert_webhook_event(WebhookEventRecord& e) {
 
 Result<std::vector<WebhookEventRecord>> PgSession::due_webhook_events(TimeMs now, int limit) {
   static const std::string sql = std::string("SELECT ") + kWebhookColumns + " " JARIP_PG_DUE_WEBHOOKS " LIMIT $2";
-  auto r = db_.query(sql, PgParams().add(now).add(limit));
+  auto r = db_.query(sql, add_limit(PgParams().add(now), limit));
   if (!r) return fail(r.error(), "due webhook events");
   return read_webhook_events(*r);
 }
@@ -595,7 +613,7 @@ Result<std::vector<WebhookEventRecord>> PgSession::claim_webhook_events(TimeMs n
       "UPDATE webhook_events w SET next_attempt_ms = $2 FROM due WHERE w.id = due.id RETURNING w.id, w.event_id, "
       "w.type, w.message_id, w.payload_json, w.created_ms, w.next_attempt_ms, w.attempts, w.delivered_ms, w.dead, "
       "w.last_error";
-  auto r = db_.query(sql, PgParams().add(now).add(lease_until).add(limit));
+  auto r = db_.query(sql, add_limit(PgParams().add(now).add(lease_until), limit));
   if (!r) return fail(r.error(), "claim webhook events");
   auto out = read_webhook_events(*r);
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id < b.id; });

@@ -21,6 +21,7 @@ class PgSession final : public StoreSession {
   Result<bool> update_message_if(const MessageRecord& message, const std::string& expected_state,
                                  int expected_step) override;
   Result<std::optional<MessageRecord>> get_message(const std::string& id) override;
+  Result<bool> update_message_before_send(const MessageRecord& message, const std::string& owner) override;
 
   Status insert_attempt(AttemptRecord& attempt) override;
   Status update_attempt(const AttemptRecord& attempt) override;

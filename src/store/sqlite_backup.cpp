@@ -103,7 +103,9 @@ Result<int> verify_copy(const std::string& path, int flags) {
   auto db = open_db(path, flags, "backup_corrupt");
   if (!db) return db.error();
   auto verdict = query(db->get(), "PRAGMA integrity_check", "backup_corrupt");
-  if (!verdict) return make_error("backup_corrupt", "'" + path + "' is not a readable SQLite database: " + verdict.error().message);
+  if (!verdict) {
+    return make_error("backup_corrupt", "'" + path + "' is not a readable SQLite database: " + verdict.error().message);
+  }
   if (verdict->empty() || verdict->front() != "ok") {
     std::string first = verdict->empty() ? "no answer" : verdict->front();
     return make_error("backup_corrupt", "'" + path + "' failed PRAGMA integrity_check: " + first);
@@ -124,19 +126,29 @@ std::int64_t file_size(const std::string& path) {
 }
 
 // Renames `tmp` to `to` without ever replacing a file that appeared meanwhile (unless force).
-Status rename_into_place(const std::string& tmp, const std::string& to, bool force, const char* code) {
-  if (force) {
-    if (::rename(tmp.c_str(), to.c_str()) != 0) return os_error(code, "cannot rename '" + tmp + "' to '" + to + "'");
-    return {};
-  }
+Status rename_into_place(const std::string& tmp, const std::string& to, bool force) {
+  const std::string failed = "cannot rename '" + tmp + "' to '" + to + "'";
+  const std::string appeared = "'" + to + "' appeared while the backup ran; it was left alone";
+  if (force) return ::rename(tmp.c_str(), to.c_str()) == 0 ? Status{} : Status(os_error("backup_io_error", failed));
   if (::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return {};
-  if (errno == EEXIST) return make_error("backup_exists", "'" + to + "' appeared while the backup ran; it was left alone");
-  if (errno != EINVAL && errno != ENOSYS) return os_error(code, "cannot rename '" + tmp + "' to '" + to + "'");
+  if (errno == EEXIST) return make_error("backup_exists", appeared);
+  if (errno != EINVAL && errno != ENOSYS) return os_error("backup_io_error", failed);
   // A filesystem without RENAME_NOREPLACE: the check and the rename are then two steps.
   std::error_code ec;
-  if (fs::exists(to, ec)) return make_error("backup_exists", "'" + to + "' appeared while the backup ran; it was left alone");
-  if (::rename(tmp.c_str(), to.c_str()) != 0) return os_error(code, "cannot rename '" + tmp + "' to '" + to + "'");
-  return {};
+  if (fs::exists(to, ec)) return make_error("backup_exists", appeared);
+  return ::rename(tmp.c_str(), to.c_str()) == 0 ? Status{} : Status(os_error("backup_io_error", failed));
+}
+
+// A backup renamed over the live database (or its -wal) would pair the server's WAL with a file it
+// does not describe.
+bool is_database_file(const std::string& to, const std::string& db_path) {
+  std::error_code ec;
+  auto target = fs::weakly_canonical(to, ec);
+  for (const char* suffix : {"", "-wal", "-shm", "-journal", ".lock"}) {
+    std::error_code ec2;
+    if (!ec && target == fs::weakly_canonical(db_path + suffix, ec2) && !ec2) return true;
+  }
+  return false;
 }
 
 // Pages copied into `dest`, from one snapshot of `src`.
@@ -169,8 +181,9 @@ Result<std::int64_t> copy_pages(sqlite3* src, sqlite3* dest, const BackupOptions
   int finish = sqlite3_backup_finish(backup);
   (void)exec(src, "COMMIT", "backup_failed");
   if (rc != SQLITE_DONE || finish != SQLITE_OK) {
-    return make_error("backup_failed", std::string("backup step failed: ") + sqlite3_errstr(rc != SQLITE_DONE ? rc : finish) +
-                                           " (" + sqlite3_errmsg(dest) + ")");
+    return make_error("backup_failed", std::string("backup step failed: ") +
+                                           sqlite3_errstr(rc != SQLITE_DONE ? rc : finish) + " (" +
+                                           sqlite3_errmsg(dest) + ")");
   }
   return pages;
 }
@@ -242,11 +255,15 @@ Result<std::string> keep_current(const std::string& db_path) {
 
 }  // namespace
 
-Result<BackupReport> backup_sqlite(const std::string& db_path, const std::string& to, const BackupOptions& options) {
+Result<BackupReport> backup_sqlite(const std::string& db_path, const std::string& to,
+                                   const BackupOptions& options) {
   auto started = std::chrono::steady_clock::now();
   std::error_code ec;
   if (!fs::exists(db_path, ec)) {
     return make_error("storage_not_found", "no database at '" + db_path + "' (check storage.data_dir)");
+  }
+  if (is_database_file(to, db_path)) {
+    return make_error("backup_target_invalid", "'" + to + "' is the database itself; back up to another path");
   }
   if (!options.force && fs::exists(to, ec)) {
     return make_error("backup_exists", "'" + to + "' exists; choose another path, or add --force to replace it");
@@ -279,13 +296,14 @@ Result<BackupReport> backup_sqlite(const std::string& db_path, const std::string
   if (!version) return version.error();  // the *.tmp stays for inspection; the next run replaces it
   report.schema_version = *version;
   report.bytes = file_size(tmp);
-  if (auto s = rename_into_place(tmp, to, options.force, "backup_io_error"); !s) return s.error();
+  if (auto s = rename_into_place(tmp, to, options.force); !s) return s.error();
   if (auto s = fsync_dir_of(to, "backup_io_error"); !s) return s.error();
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return report;
 }
 
-Result<RestoreReport> restore_sqlite(const std::string& db_path, const std::string& from, const RestoreOptions& options) {
+Result<RestoreReport> restore_sqlite(const std::string& db_path, const std::string& from,
+                                     const RestoreOptions& options) {
   std::error_code ec;
   if (!fs::is_regular_file(from, ec)) return make_error("backup_not_found", "no backup file at '" + from + "'");
   fs::path data_dir = fs::path(db_path).parent_path();
@@ -318,11 +336,11 @@ Result<RestoreReport> restore_sqlite(const std::string& db_path, const std::stri
   if (!version) {
     ok = version.error();
   } else if (*version == 0) {
-    ok = make_error("backup_not_jarip", "'" + from + "' is an SQLite file but not a jarip database (no schema_version)");
+    ok = make_error("backup_not_jarip", "'" + from + "' is SQLite but not a jarip database (no schema_version)");
   } else if (*version > sqlite_schema_version()) {
-    ok = make_error("storage_schema_too_new", "'" + from + "' has schema version " + std::to_string(*version) +
-                                                  ", newer than this jarip (" + std::to_string(sqlite_schema_version()) +
-                                                  "); restore it with the jarip that made it, or upgrade");
+    ok = make_error("storage_schema_too_new",
+                    "'" + from + "' has schema version " + std::to_string(*version) + ", newer than this jarip (" +
+                        std::to_string(sqlite_schema_version()) + "); restore it with that jarip, or upgrade");
   }
   if (ok) ok = fsync_path(tmp, O_RDONLY, "restore_io_error");
   if (!ok) {

@@ -33,8 +33,8 @@ struct BackupReport {
 
 // Copies the database at db_path (which a running server may keep writing) to `to`, through
 // `to`.tmp: written, synced, checked with PRAGMA integrity_check, then renamed into place, so that
-// `to` is never a partial file. Error codes: storage_not_found, backup_exists, backup_failed,
-// backup_corrupt, backup_io_error.
+// `to` is never a partial file. Error codes: storage_not_found, backup_exists, backup_target_invalid,
+// backup_failed, backup_corrupt, backup_io_error.
 Result<BackupReport> backup_sqlite(const std::string& db_path, const std::string& to, const BackupOptions& options);
 
 struct RestoreOptions {
@@ -51,6 +51,7 @@ struct RestoreReport {
 // backup is damaged or newer than this binary, and (without force) when db_path exists. Error codes:
 // storage_locked, restore_exists, backup_not_found, backup_corrupt, backup_not_jarip,
 // storage_schema_too_new, restore_io_error.
-Result<RestoreReport> restore_sqlite(const std::string& db_path, const std::string& from, const RestoreOptions& options);
+Result<RestoreReport> restore_sqlite(const std::string& db_path, const std::string& from,
+                                     const RestoreOptions& options);
 
 }  // namespace jarip::store

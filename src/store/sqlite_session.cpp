@@ -186,21 +186,30 @@ void bind_column(SqliteStatement& s, int param, int c, const MessageRecord& m) {
 // partial-index predicate) is in the UPDATE's SET list, and a typical state change touches 3–6
 // of the 25 columns. The read costs one seek on the page the update needs anyway. With
 // expected_state, the row is written only while it is still in that state at expected_step.
+Result<bool> SqliteSession::update_message_before_send(const MessageRecord& message, const std::string& owner) {
+  return write_message(message, nullptr, 0, &owner);
+}
+
 Result<bool> SqliteSession::write_message(const MessageRecord& message, const std::string* expected_state,
-                                          int expected_step) {
+                                          int expected_step, const std::string* required_owner) {
   std::uint32_t changed = 0;  // bit c: column c (never 0, the key) differs
   {
     auto s = db_.prepare_static(JARIP_SQL(std::string("SELECT ") + kMessageColumns + " FROM messages WHERE id = ?"));
     s.bind(1, message.id);
     int rc = s.step();
     if (rc == SQLITE_DONE) {
-      if (expected_state) return false;
+      if (expected_state || required_owner) return false;
       // REPLACE semantics: a row that is not there is inserted.
       if (auto st = insert_message(message); !st) return st.error();
       return true;
     }
     if (rc != SQLITE_ROW) return db_.last_error("read message");
     if (expected_state && (!s.text_equals(4, *expected_state) || s.int64(11) != expected_step)) return false;
+    if (required_owner && (!s.text_equals(16, *required_owner) ||
+                           !(s.text_equals(4, kStateAccepted) || s.text_equals(4, kStateHeld) ||
+                             s.text_equals(4, kStateSending)))) {
+      return false;
+    }
     for (int c = 1; c < kMessageColumnCount; ++c) {
       if (!column_matches(s, c, message)) changed |= 1u << c;
     }

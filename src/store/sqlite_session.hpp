@@ -15,6 +15,7 @@ class SqliteSession final : public StoreSession {
   Result<bool> update_message_if(const MessageRecord& message, const std::string& expected_state,
                                  int expected_step) override;
   Result<std::optional<MessageRecord>> get_message(const std::string& id) override;
+  Result<bool> update_message_before_send(const MessageRecord& message, const std::string& owner) override;
 
   Status insert_attempt(AttemptRecord& attempt) override;
   Status update_attempt(const AttemptRecord& attempt) override;
@@ -92,7 +93,10 @@ class SqliteSession final : public StoreSession {
  private:
   Result<std::vector<MessageRecord>> claim(const std::string& sql, const std::string& owner, TimeMs now,
                                            TimeMs lease_until, int limit);
-  Result<bool> write_message(const MessageRecord& message, const std::string* expected_state, int expected_step);
+  // With expected_state: only while the row is in that state at expected_step. With required_owner:
+  // only while it is leased to that owner and still waiting to be sent.
+  Result<bool> write_message(const MessageRecord& message, const std::string* expected_state, int expected_step,
+                             const std::string* required_owner = nullptr);
   SqliteDb& db_;
 };
 

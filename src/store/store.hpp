@@ -32,6 +32,10 @@ class StoreSession {
   virtual Result<bool> update_message_if(const MessageRecord& message, const std::string& expected_state,
                                          int expected_step) = 0;
   virtual Result<std::optional<MessageRecord>> get_message(const std::string& id) = 0;
+  // The write that starts an attempt: only while the row is still leased to `owner` and waiting to
+  // be sent (accepted, held or sending). False when another node, or a later claim, holds it or it
+  // has moved on (sent, finished): the caller must then not send it.
+  virtual Result<bool> update_message_before_send(const MessageRecord& message, const std::string& owner) = 0;
 
   virtual Status insert_attempt(AttemptRecord& attempt) = 0;  // assigns attempt.id
   virtual Status update_attempt(const AttemptRecord& attempt) = 0;
