@@ -11,7 +11,7 @@ packages=(
   libsqlite3-dev libpq-dev libssl-dev libsodium-dev libtomlplusplus-dev
 )
 if [[ ${1:-} == --test ]]; then
-  packages+=(libgtest-dev clang-14 libclang-rt-14-dev openssl procps python3-dkim postfix sasl2-bin libsasl2-modules postgresql-15)
+  packages+=(libgtest-dev clang-14 libclang-rt-14-dev openssl procps python3-dkim postfix sasl2-bin libsasl2-modules postgresql-15 patroni etcd-server etcd-client)
 fi
 
 missing=()
@@ -34,5 +34,16 @@ if ((${#missing[@]})); then
     $sudo mkdir -p /etc/postgresql-common/createcluster.d
     echo "create_main_cluster = false" | $sudo tee /etc/postgresql-common/createcluster.d/jarip.conf >/dev/null
   fi
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Packages with a daemon (etcd, Patroni, PostgreSQL, Postfix) must not start it: the tests start
+  # their own on loopback and stop them. policy-rc.d answering 101 is Debian's way to say so.
+  policy_added=""
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
+    $sudo chmod +x /usr/sbin/policy-rc.d
+    policy_added=1
+  fi
+  status=0
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || status=$?
+  if [[ -n $policy_added ]]; then $sudo rm -f /usr/sbin/policy-rc.d; fi
+  if ((status != 0)); then exit "$status"; fi
 fi
