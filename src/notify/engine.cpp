@@ -123,6 +123,8 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   TimeMs next_report_claim_ms = 0;
   TimeMs next_lease_renewal_ms = 0;
   TimeMs next_status_publish_ms = 0;
+  TimeMs failed_writes_logged_ms = 0;
+  std::uint64_t failed_writes_unlogged = 0;
   TimeMs started_ms = 0;
   bool publishing_status = false;
   TimeMs next_housekeeping_ms = 0;
@@ -171,7 +173,15 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
         --self->writes_in_flight;
         if (!s) {
           // The rows stay as they were; the lease will expire and the message be claimed again.
-          log::error("engine write failed", {{"error", s.error().message}});
+          // While a database is away every write fails: one line a second, with how many.
+          ++self->failed_writes_unlogged;
+          TimeMs now = self->clock.now_ms();
+          if (now - self->failed_writes_logged_ms >= 1000) {
+            log::error("engine write failed", {{"error", s.error().message},
+                                               {"failed_writes", std::to_string(self->failed_writes_unlogged)}});
+            self->failed_writes_logged_ms = now;
+            self->failed_writes_unlogged = 0;
+          }
         }
       });
     });
