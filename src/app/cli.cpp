@@ -219,6 +219,9 @@ int cmd_keys(const std::vector<std::string>& argv) {
 int cmd_backup_restore(const std::string& command, const Args& args) {
   auto config = load_config(args);
   if (!config) return fail(kUsage, config.error().message);
+  if (!config->get("storage.url").empty()) {
+    return fail(kUsage, command + " is for SQLite; with storage.url (PostgreSQL) use pg_dump or pg_basebackup");
+  }
   auto sc = server_config(*config);
   if (!sc) return fail(kUsage, sc.error().message);
   std::string db = (std::filesystem::path(sc->data_dir) / "jarip.db").string();
@@ -237,13 +240,16 @@ int cmd_backup_restore(const std::string& command, const Args& args) {
   if (to.empty()) return fail(kUsage, "backup needs --to PATH");
   store::BackupOptions options;
   options.force = force;
-  std::pair<const char*, int*> knobs[] = {{"step-pages", &options.pages_per_step}, {"step-sleep-ms", &options.sleep_ms}};
+  std::pair<const char*, int*> knobs[] = {{"step-pages", &options.pages_per_step},
+                                          {"step-sleep-ms", &options.sleep_ms}};
   for (auto [name, target] : knobs) {
     std::string text = args.first(name);
     if (text.empty()) continue;
     char* end = nullptr;
     long value = std::strtol(text.c_str(), &end, 10);
-    if (*end != '\0' || value < 1 || value > 1000000) return fail(kUsage, std::string("--") + name + " is a whole number from 1");
+    if (*end != '\0' || value < 1 || value > 1000000) {
+      return fail(kUsage, std::string("--") + name + " is a whole number from 1");
+    }
     *target = static_cast<int>(value);
   }
   auto r = store::backup_sqlite(db, to, options);

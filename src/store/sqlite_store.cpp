@@ -66,7 +66,7 @@ class SqliteStore final : public Store {
                                               "' is in use by another jarip process (lock file " + lock_path + ")");
     }
     if (auto s = writer_db_.open(options_.path, options_.vfs, false); !s) return s;
-    if (auto s = configure_connection(writer_db_, true); !s) return s;
+    if (auto s = configure_connection(writer_db_, true); !s) return as_corruption(s.error());
     if (auto s = check_integrity(); !s) return s;
     if (auto s = migrate_sqlite(writer_db_); !s) return s;
     if (auto s = reader_db_.open(options_.path, options_.vfs, false); !s) return s;
@@ -131,6 +131,17 @@ class SqliteStore final : public Store {
   SqliteDb& writer_db() { return writer_db_; }
 
  private:
+  // A file whose first page is destroyed, or that was truncated, fails at its first PRAGMA, before the
+  // integrity check: the operator gets the same message naming the file and the way back.
+  Error as_corruption(const Error& e) const {
+    if (e.message.find("not a database") == std::string::npos && e.message.find("malformed") == std::string::npos) {
+      return e;
+    }
+    return make_error("storage_corrupt", "database '" + options_.path + "' is damaged (" + e.message +
+                                             "); restore a backup over it: jarip restore --from BACKUP --force "
+                                             "(see docs/operations.md)");
+  }
+
   Status check_integrity() {
     // quick_check reads every page once: the clear start-up message for a damaged file, instead of
     // an obscure error on the first unlucky query.
