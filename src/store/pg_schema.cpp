@@ -238,15 +238,14 @@ std::int64_t pg_message_part_ms(const std::string& id) {
 }
 
 Status migrate_postgres(PgConn& db) {
-  if (auto s = db.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"); !s) {
-    // Two nodes creating it at once: one of them sees a unique violation on the catalog; the table
-    // is there either way.
-    if (s.error().code != "conflict") return s;
-  }
   const auto& list = migrations();
   for (;;) {
     if (auto s = db.exec("BEGIN"); !s) return s;
-    if (auto s = db.exec(kMigrationLock); !s) {
+    // The table is created under the lock too: two nodes running CREATE TABLE IF NOT EXISTS at the
+    // same moment both pass the check and one fails on the catalog.
+    if (auto s = db.exec(std::string(kMigrationLock) +
+                         "; CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+        !s) {
       (void)db.exec("ROLLBACK");
       return s;
     }

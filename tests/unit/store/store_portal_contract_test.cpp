@@ -1,34 +1,17 @@
-// The portal's tables (migration 5): inbox lists and read marks, short links, and erasure.
+// The portal's part of the StoreSession contract (migration 5: inbox lists and read marks, short
+// links, erasure), run against both engines (pg_test_server.hpp).
 #include <gtest/gtest.h>
-#include <sqlite3.h>
-#include <unistd.h>
 
-#include <filesystem>
-
-#include "store/sqlite_schema.hpp"
+#include "pg_test_server.hpp"
 #include "store/store.hpp"
 
 namespace jarip::store {
 namespace {
 
-class SqlitePortalStore : public ::testing::Test {
+using test::Engine;
+
+class PortalContract : public test::StoreEngineTest {
  protected:
-  void SetUp() override {
-    auto dir = std::filesystem::temp_directory_path() / ("jarip-portal-store-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir);
-    path_ = (dir / (std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + ".db")).string();
-    for (auto suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path_ + suffix);
-    open();
-  }
-
-  void open() {
-    auto s = open_sqlite_store({path_});
-    ASSERT_TRUE(s.ok()) << s.error().message;
-    store_ = std::move(*s);
-  }
-
-  Status run(const Store::WriteOp& op) { return store_->run_now(op); }
-
   // A message to `customer` (linked as the API links it), created at `created`.
   Status add(const std::string& id, const std::string& customer, TimeMs created, const std::string& state = kStateDelivered,
              bool purged = false) {
@@ -76,12 +59,12 @@ class SqlitePortalStore : public ::testing::Test {
     for (auto& i : items) out.push_back(i.message.id);
     return out;
   }
-
-  std::string path_;
-  std::unique_ptr<Store> store_;
 };
 
-TEST_F(SqlitePortalStore, ListsTheCustomersShownMessagesNewestFirst) {
+INSTANTIATE_TEST_SUITE_P(Engine, PortalContract, ::testing::Values(Engine::kSqlite, Engine::kPostgres),
+                         test::engine_test_name);
+
+TEST_P(PortalContract, ListsTheCustomersShownMessagesNewestFirst) {
   ASSERT_TRUE(add("m1", "c-1", 1000));
   ASSERT_TRUE(add("m2", "c-1", 3000));
   ASSERT_TRUE(add("m3", "c-1", 2000));
@@ -100,7 +83,7 @@ TEST_F(SqlitePortalStore, ListsTheCustomersShownMessagesNewestFirst) {
   EXPECT_TRUE(list("nobody").empty());
 }
 
-TEST_F(SqlitePortalStore, RetriedMessageWaitingForItsNextTryIsShown) {
+TEST_P(PortalContract, RetriedMessageWaitingForItsNextTryIsShown) {
   MessageRecord m;
   ASSERT_TRUE(add("retry", "c-1", 1000, kStateAccepted));
   ASSERT_TRUE(run([&](StoreSession& s) -> Status {
@@ -113,7 +96,7 @@ TEST_F(SqlitePortalStore, RetriedMessageWaitingForItsNextTryIsShown) {
   EXPECT_EQ(ids(list("c-1")), std::vector<std::string>{"retry"});
 }
 
-TEST_F(SqlitePortalStore, PagesByCreationTimeThenIdWithoutLosingTies) {
+TEST_P(PortalContract, PagesByCreationTimeThenIdWithoutLosingTies) {
   ASSERT_TRUE(add("a", "c-1", 1000));
   ASSERT_TRUE(add("b", "c-1", 2000));
   ASSERT_TRUE(add("c", "c-1", 2000));  // same millisecond as b
@@ -126,7 +109,7 @@ TEST_F(SqlitePortalStore, PagesByCreationTimeThenIdWithoutLosingTies) {
   EXPECT_EQ(ids(list("c-1", 2000, "", 10)), std::vector<std::string>{"a"});
 }
 
-TEST_F(SqlitePortalStore, MarkReadOnlyTouchesTheCustomersMessagesAndKeepsTheFirstTime) {
+TEST_P(PortalContract, MarkReadOnlyTouchesTheCustomersMessagesAndKeepsTheFirstTime) {
   ASSERT_TRUE(add("m1", "c-1", 1000));
   ASSERT_TRUE(add("m2", "c-1", 2000));
   ASSERT_TRUE(add("theirs", "c-2", 1500));
@@ -154,7 +137,7 @@ TEST_F(SqlitePortalStore, MarkReadOnlyTouchesTheCustomersMessagesAndKeepsTheFirs
   EXPECT_EQ(items[1].read_ms, 5000);  // not 9000
 }
 
-TEST_F(SqlitePortalStore, MarkAllReadMarksOnlyShownMessages) {
+TEST_P(PortalContract, MarkAllReadMarksOnlyShownMessages) {
   ASSERT_TRUE(add("m1", "c-1", 1000));
   ASSERT_TRUE(add("m2", "c-1", 2000));
   ASSERT_TRUE(add("scheduled", "c-1", 3000, kStateAccepted));
@@ -171,7 +154,7 @@ TEST_F(SqlitePortalStore, MarkAllReadMarksOnlyShownMessages) {
   EXPECT_EQ(unread("c-2"), 1);
 }
 
-TEST_F(SqlitePortalStore, ShortLinksCountClicksAtomically) {
+TEST_P(PortalContract, ShortLinksCountClicksAtomically) {
   ShortLinkRecord link{"Ab3dE5g", "m1", "https://shop.example.kr/orders/A-1001?x=1&y=2", 100, 0, 0};
   ASSERT_TRUE(run([&](StoreSession& s) { return s.insert_short_link(link); }));
   Status dup = run([&](StoreSession& s) { return s.insert_short_link(link); });
@@ -210,7 +193,7 @@ TEST_F(SqlitePortalStore, ShortLinksCountClicksAtomically) {
   EXPECT_EQ(links[1].last_click_ms, 0);
 }
 
-TEST_F(SqlitePortalStore, ErasingACustomerDeletesTheirReadMarks) {
+TEST_P(PortalContract, ErasingACustomerDeletesTheirReadMarks) {
   ASSERT_TRUE(add("m1", "c-1", 1000));
   ASSERT_TRUE(add("m2", "c-2", 1000));
   ASSERT_TRUE(run([&](StoreSession& s) -> Status {
@@ -220,51 +203,39 @@ TEST_F(SqlitePortalStore, ErasingACustomerDeletesTheirReadMarks) {
     if (auto r = s.mark_all_read("c-2", 2000); !r) return r.error();
     auto erased = s.erase_customer("c-1", 3000);
     if (!erased) return erased.error();
+    EXPECT_TRUE(*erased);
     return {};
   }));
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-  sqlite3_stmt* st = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT group_concat(customer_id) FROM inbox_reads", -1, &st, nullptr), SQLITE_OK);
-  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
-  EXPECT_EQ(std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, 0))), "c-2");
-  sqlite3_finalize(st);
-  sqlite3_close(db);
+  // The table is the same in both engines' schemas; only c-2's mark is left.
+  EXPECT_EQ(raw_scalar("SELECT COUNT(*) FROM inbox_reads WHERE customer_id = 'c-1'"), "0");
+  EXPECT_EQ(raw_scalar("SELECT COUNT(*) FROM inbox_reads WHERE customer_id = 'c-2'"), "1");
   EXPECT_TRUE(list("c-1").empty());  // the message is anonymised and unlinked
+  auto theirs = list("c-2");
+  ASSERT_EQ(theirs.size(), 1u);
+  EXPECT_EQ(theirs[0].read_ms, 2000);
+  EXPECT_EQ(unread("c-2"), 0);
 }
 
-// A database at version 4 gains migration 5's tables and keeps its rows.
-TEST_F(SqlitePortalStore, MigratesVersionFourDatabase) {
+// Data written survives closing and opening the store again (migrations find nothing to do).
+TEST_P(PortalContract, RowsSurviveReopening) {
   ASSERT_TRUE(add("kept", "c-1", 1000));
-  store_->stop();
-  store_.reset();
-  {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-    const char* sql = "DROP TABLE inbox_reads; DROP TABLE short_links; DROP TABLE reconfirm_notices; DELETE FROM schema_version WHERE version >= 5;";
-    ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
-    sqlite3_close(db);
-  }
-  open();
-  EXPECT_EQ(ids(list("c-1")), std::vector<std::string>{"kept"});
   ASSERT_TRUE(run([&](StoreSession& s) -> Status {
     if (auto r = s.mark_all_read("c-1", 2000); !r) return r.error();
     return s.insert_short_link(ShortLinkRecord{"Abcdefg", "kept", "https://x.example.kr/long", 1, 0, 0});
   }));
-  EXPECT_EQ(unread("c-1"), 0);
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-  sqlite3_stmt* st = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(db,
-                               "SELECT (SELECT MAX(version) FROM schema_version), (SELECT COUNT(*) FROM sqlite_master "
-                               "WHERE type = 'index' AND name IN ('short_links_by_message', 'inbox_reads_by_customer'))",
-                               -1, &st, nullptr),
-            SQLITE_OK);
-  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(st, 0), sqlite_schema_version());
-  EXPECT_EQ(sqlite3_column_int(st, 1), 2);
-  sqlite3_finalize(st);
-  sqlite3_close(db);
+  reopen();
+  ASSERT_TRUE(store_);
+  auto items = list("c-1");
+  ASSERT_EQ(ids(items), std::vector<std::string>{"kept"});
+  EXPECT_EQ(items[0].read_ms, 2000);
+  std::optional<std::string> url;
+  ASSERT_TRUE(run([&](StoreSession& s) -> Status {
+    auto r = s.click_short_link("Abcdefg", 3000);
+    if (!r) return r.error();
+    url = *r;
+    return {};
+  }));
+  EXPECT_EQ(url, "https://x.example.kr/long");
 }
 
 }  // namespace
