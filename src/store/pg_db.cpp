@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 
 namespace jarip::store {
 
@@ -100,12 +101,18 @@ bool PgResult::boolean(int row, int column) const {
   return !v.empty() && (v[0] == 't' || v[0] == '1');
 }
 
+std::string_view PgResult::command_status() const {
+  return result_ ? std::string_view(PQcmdStatus(result_)) : std::string_view();
+}
+
 PgConn::~PgConn() { close(); }
 
 void PgConn::close() {
   if (conn_) PQfinish(conn_);
   conn_ = nullptr;
   prepared_.clear();
+  deferred_.clear();  // never sent on a later connection: they belonged to this one's transaction
+  next_statement_ = 0;
 }
 
 Status PgConn::connect(const std::string& conninfo, int connect_timeout_s, int statement_timeout_ms) {
@@ -161,9 +168,152 @@ Error PgConn::error_from(pg_result* result, std::string_view what) const {
   return make_error("storage_error", text);
 }
 
-Status PgConn::exec(std::string_view sql) {
+void PgConn::defer(std::string sql) {
+  Deferred d;
+  d.sql = std::move(sql);
+  deferred_.push_back(std::move(d));
+}
+
+void PgConn::defer_command(const std::string& sql, const PgParams& params, const char* what) {
+  Deferred d;
+  d.sql = sql;
+  d.params = params;
+  d.command = true;
+  d.what = what;
+  deferred_.push_back(std::move(d));
+}
+
+bool PgConn::has_deferred_commands() const {
+  for (const auto& d : deferred_) {
+    if (d.command) return true;
+  }
+  return false;
+}
+
+void PgConn::discard_deferred_commands() {
+  std::erase_if(deferred_, [](const Deferred& d) { return d.command; });
+}
+
+Status PgConn::flush() {
+  if (deferred_.empty()) return {};
+  if (!conn_) return make_error("storage_unavailable", "not connected to PostgreSQL");
+  auto r = pipeline(nullptr, nullptr);
+  if (!r) return r.error();
+  return {};
+}
+
+// Pipeline mode (libpq 14+): every statement is queued, one Sync ends them, and the results come back
+// in order, each followed by a null result. After a failed statement the server skips the rest up to
+// the Sync (PGRES_PIPELINE_ABORTED); in an open transaction block that leaves the transaction aborted,
+// exactly as the same statements sent one by one would.
+Result<PgResult> PgConn::pipeline(const std::string* sql, const PgParams* params) {
+  std::vector<Deferred> deferred;
+  deferred.swap(deferred_);
+  deferred_failed_ = false;
+  struct Step {
+    int deferred = -1;        // index into `deferred`, or -1 for the statement itself
+    std::string prepare_sql;  // a Prepare (of this text, named prepare_name) rather than an execution
+    std::string prepare_name;
+  };
+  std::vector<Step> steps;
+  std::unordered_map<std::string, std::string> preparing;  // prepared within this pipeline
+  bool sent = PQenterPipelineMode(conn_) == 1;
+  auto send_prepared = [&](const std::string& text, const PgParams& p, int index) {
+    std::string name;
+    if (auto it = prepared_.find(text); it != prepared_.end()) {
+      name = it->second;
+    } else if (auto jt = preparing.find(text); jt != preparing.end()) {
+      name = jt->second;
+    } else {
+      name = "j" + std::to_string(next_statement_++);
+      preparing.emplace(text, name);
+      sent = sent && PQsendPrepare(conn_, name.c_str(), text.c_str(), 0, nullptr) == 1;
+      steps.push_back(Step{index, text, name});
+    }
+    sent = sent && PQsendQueryPrepared(conn_, name.c_str(), p.size(), p.pointers(), nullptr, nullptr, 0) == 1;
+    steps.push_back(Step{index, {}, {}});
+  };
+  for (std::size_t i = 0; i < deferred.size(); ++i) {
+    if (deferred[i].command) {
+      send_prepared(deferred[i].sql, deferred[i].params, static_cast<int>(i));
+    } else {
+      sent = sent && PQsendQueryParams(conn_, deferred[i].sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0) == 1;
+      steps.push_back(Step{static_cast<int>(i), {}, {}});
+    }
+  }
+  if (sql && params) {
+    send_prepared(*sql, *params, -1);
+  } else if (sql) {
+    sent = sent && PQsendQueryParams(conn_, sql->c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0) == 1;
+    steps.push_back(Step{-1, {}, {}});
+  }
+  sent = sent && PQpipelineSync(conn_) == 1;
+
+  std::optional<Error> failure;
+  pg_result* last = nullptr;
+  bool in_step = sent;  // false once the results stop making sense (connection lost)
+  for (std::size_t k = 0; in_step && k < steps.size(); ++k) {
+    const Step& step = steps[k];
+    pg_result* r = PQgetResult(conn_);
+    if (!r) {
+      in_step = false;
+      break;
+    }
+    auto status = PQresultStatus(r);
+    if (status == PGRES_PIPELINE_ABORTED) {
+      PQclear(r);  // skipped after an earlier failure
+    } else if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+      if (!failure) {
+        if (step.deferred >= 0 && deferred[static_cast<std::size_t>(step.deferred)].command) {
+          const Deferred& d = deferred[static_cast<std::size_t>(step.deferred)];
+          failure = error_from(r, step.prepare_sql.empty() ? "query" : "prepare");
+          failure->message = std::string(d.what) + ": " + failure->message;
+        } else if (step.deferred >= 0) {
+          failure = error_from(r, "deferred statement");
+          deferred_failed_ = true;
+        } else {
+          failure = error_from(r, !step.prepare_sql.empty() ? "prepare" : (params ? "query" : "exec"));
+        }
+      }
+      PQclear(r);
+    } else if (!step.prepare_sql.empty()) {
+      prepared_.emplace(step.prepare_sql, step.prepare_name);
+      PQclear(r);
+    } else if (step.deferred < 0) {
+      last = r;
+    } else {
+      PQclear(r);
+    }
+    if (pg_result* extra = PQgetResult(conn_)) {  // the null result that ends each statement's results
+      PQclear(extra);
+      in_step = false;
+    }
+  }
+  bool synced = false;
+  if (in_step) {
+    pg_result* r = PQgetResult(conn_);
+    synced = r && PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+    if (r) PQclear(r);
+  }
+  if (!synced || PQexitPipelineMode(conn_) != 1) {
+    // Lost mid-way, or results out of step: this connection cannot go on. Its owner reconnects.
+    std::string why = failure ? failure->message : error_from(nullptr, "pipeline").message;
+    if (last) PQclear(last);
+    close();
+    return make_error("storage_unavailable", why);
+  }
+  if (failure) {
+    if (last) PQclear(last);
+    return *failure;
+  }
+  return PgResult(last);
+}
+
+Result<PgResult> PgConn::exec_result(std::string_view sql) {
   if (!conn_) return make_error("storage_unavailable", "not connected to PostgreSQL");
   std::string text(sql);
+  // With statements deferred, one pipeline (so `sql` must be one statement).
+  if (!deferred_.empty()) return pipeline(&text, nullptr);
   // PQexec returns the last statement's result; a failing statement ends the string there and is
   // the one returned.
   pg_result* raw = PQexec(conn_, text.c_str());
@@ -173,15 +323,32 @@ Status PgConn::exec(std::string_view sql) {
     if (raw) PQclear(raw);
     return e;
   }
-  PQclear(raw);
+  return PgResult(raw);
+}
+
+Status PgConn::exec(std::string_view sql) {
+  auto r = exec_result(sql);
+  if (!r) return r.error();
+  return {};
+}
+
+Status PgConn::commit() {
+  auto r = exec_result("COMMIT");
+  if (!r) return r.error();
+  // COMMIT of a transaction that a failed statement aborted succeeds, with the tag ROLLBACK.
+  if (r->command_status() != "COMMIT") {
+    return make_error("storage_error", "COMMIT: the transaction had failed and was rolled back (" +
+                                           std::string(r->command_status()) + ")");
+  }
   return {};
 }
 
 Result<PgResult> PgConn::query(const std::string& sql, const PgParams& params) {
   if (!conn_) return make_error("storage_unavailable", "not connected to PostgreSQL");
+  if (!deferred_.empty()) return pipeline(&sql, &params);
   auto it = prepared_.find(sql);
   if (it == prepared_.end()) {
-    std::string name = "j" + std::to_string(prepared_.size());
+    std::string name = "j" + std::to_string(next_statement_++);
     pg_result* prepared = PQprepare(conn_, name.c_str(), sql.c_str(), 0, nullptr);
     if (!prepared || PQresultStatus(prepared) != PGRES_COMMAND_OK) {
       Error e = error_from(prepared, "prepare");

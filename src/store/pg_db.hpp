@@ -58,6 +58,8 @@ class PgResult {
   std::int64_t int64(int row, int column) const;
   double real(int row, int column) const;
   bool boolean(int row, int column) const;  // PostgreSQL's 't'/'f'
+  // The command tag ("INSERT 0 1", "COMMIT", and "ROLLBACK" for a COMMIT of a failed transaction).
+  std::string_view command_status() const;
 
  private:
   pg_result* result_ = nullptr;
@@ -91,10 +93,47 @@ class PgConn {
   // The same for a statement that returns no rows; the number of rows it changed.
   Result<std::int64_t> command(const std::string& sql, const PgParams& params = {});
 
+  // A statement without parameters or rows (BEGIN, SAVEPOINT, RELEASE SAVEPOINT) that need not cost a
+  // round trip of its own: it is sent with the next statement on this connection (query, command,
+  // exec or flush), in one pipeline ahead of it, and runs first. If a deferred statement fails,
+  // nothing after it runs: that next statement fails with the deferred one's error, and
+  // deferred_failed() is true until the next deferred statements are sent. exec() of several
+  // statements at once is refused while statements are deferred.
+  void defer(std::string sql);
+  bool deferred_failed() const { return deferred_failed_; }
+  // An operation's statement whose rows and row count nobody needs (an upsert, an UPDATE that fails
+  // only by an error), deferred the same way: it goes out with the next statement or with flush(), and
+  // its error, prefixed with `what`, is that statement's error (deferred_failed() stays false: the
+  // operation failed, not the transaction's control statements).
+  void defer_command(const std::string& sql, const PgParams& params, const char* what);
+  bool has_deferred_commands() const;
+  // Sends whatever is deferred (one round trip; none when nothing is): the first failure.
+  Status flush();
+  // Forgets deferred statements not sent yet: every one (before a ROLLBACK of the whole transaction),
+  // or only the commands (their operation is being rolled back to its savepoint).
+  void discard_deferred() { deferred_.clear(); }
+  void discard_deferred_commands();
+  // COMMIT (with whatever is deferred); an error also when PostgreSQL rolled back instead, as it does
+  // for a transaction a failed statement left aborted.
+  Status commit();
+
  private:
+  struct Deferred {
+    std::string sql;
+    PgParams params;
+    bool command = false;  // defer_command (prepared, with parameters) rather than defer
+    const char* what = "";
+  };
   Error error_from(pg_result* result, std::string_view what) const;
+  // Sends deferred_, then (unless sql is null) the statement: prepared, with params, or as it is when
+  // params is null. One round trip; the statement's result.
+  Result<PgResult> pipeline(const std::string* sql, const PgParams* params);
+  Result<PgResult> exec_result(std::string_view sql);
   pg_conn* conn_ = nullptr;
   std::unordered_map<std::string, std::string> prepared_;  // SQL text → statement name
+  std::uint64_t next_statement_ = 0;                       // names j0, j1, … on this connection
+  std::vector<Deferred> deferred_;
+  bool deferred_failed_ = false;
 };
 
 // Quotes an identifier or literal built from trusted parts (partition names, migration text).

@@ -226,13 +226,18 @@ Status PgSession::insert_message(const MessageRecord& message) {
 // The row ends up exactly as given, inserted when missing (what SQLite's REPLACE did). PostgreSQL
 // leaves the indexes alone (a HOT update) when no indexed column's value actually changes, so
 // setting every column costs nothing over setting only the changed ones.
+//
+// Deferred (PgConn::defer_command): the upsert goes out with the session's next statement, or when the
+// writer flushes the operation, in one round trip with them. Its only failure is an error, which
+// fails the operation all the same, just at that point instead of here.
 Status PgSession::update_message(const MessageRecord& message) {
   static const std::string sql =
       insert_message_sql("ON CONFLICT (id, part_ms) DO UPDATE SET ") + set_every_column(true);
   PgParams p;
   add_message(p, message);
   p.add(pg_message_part_ms(message.id));
-  return done(db_.command(sql, p), "update message");
+  db_.defer_command(sql, p, "update message");
+  return {};
 }
 
 // The condition is in the UPDATE itself: when another node's transaction holds the row, PostgreSQL
@@ -288,6 +293,7 @@ Status PgSession::insert_attempt(AttemptRecord& a) {
   return {};
 }
 
+// Deferred like update_message: no row count is needed.
 Status PgSession::update_attempt(const AttemptRecord& a) {
   static const std::string sql =
       "UPDATE attempts SET ended_ms = $1, outcome = $2, provider_message_id = $3, error_code = $4, error_text = $5 "
@@ -295,7 +301,8 @@ Status PgSession::update_attempt(const AttemptRecord& a) {
   PgParams p;
   p.add(a.ended_ms).add(a.outcome).add(a.provider_message_id).add(a.error_code).add(a.error_text);
   p.add(a.id).add(pg_message_part_ms(a.message_id));
-  return done(db_.command(sql, p), "update attempt");
+  db_.defer_command(sql, p, "update attempt");
+  return {};
 }
 
 Status PgSession::finish_attempt(const AttemptRecord& a) {

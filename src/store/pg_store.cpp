@@ -232,15 +232,26 @@ class PgStore final : public Store {
   void commit_group(std::deque<PendingWrite>& batch) {
     PgSession session(writer_db_);
     std::vector<Status> results(batch.size());
-    Status group = available_ ? writer_db_.exec("BEGIN")
-                              : Status(make_error("storage_unavailable", "the database is unavailable"));
+    Status group = available_ ? Status() : Status(make_error("storage_unavailable", "the database is unavailable"));
+    // BEGIN, SAVEPOINT and RELEASE are deferred: each goes out in one pipeline with the operation's
+    // first statement (or with COMMIT), so they cost no round trip of their own. They run first all
+    // the same, and if one fails, that statement fails with its error and deferred_failed() says so.
+    if (group) writer_db_.defer("BEGIN");
     for (std::size_t i = 0; group && i < batch.size(); ++i) {
       // A savepoint per operation: PostgreSQL aborts the whole transaction on any error, and one
       // operation's conflict must not cost the rest of the group their commit.
-      group = writer_db_.exec(i == 0 ? "SAVEPOINT op" : "RELEASE SAVEPOINT op; SAVEPOINT op");
-      if (!group) break;
+      if (i > 0) writer_db_.defer("RELEASE SAVEPOINT op");
+      writer_db_.defer("SAVEPOINT op");
       results[i] = batch[i].op(session);
+      // The operation's own deferred commands (PgSession::update_message, update_attempt) go out
+      // before its savepoint is released, so that their failure is this operation's.
+      if (results[i] && writer_db_.has_deferred_commands()) results[i] = writer_db_.flush();
+      if (writer_db_.deferred_failed()) {  // the group's BEGIN or a savepoint failed, not the operation
+        group = results[i] ? Status(make_error("storage_error", "a savepoint of the group failed")) : results[i];
+        break;
+      }
       if (!results[i]) {
+        writer_db_.discard_deferred_commands();  // rolled back with their operation, never sent
         if (results[i].error().code == "storage_unavailable" || !writer_db_.healthy()) {
           group = results[i];
           break;
@@ -248,8 +259,16 @@ class PgStore final : public Store {
         group = writer_db_.exec("ROLLBACK TO SAVEPOINT op");
       }
     }
-    if (group) group = writer_db_.exec("COMMIT");
+    // commit() also refuses a COMMIT that PostgreSQL turned into a ROLLBACK (an aborted transaction):
+    // nobody is answered success for what was not stored.
+    bool reached_commit = static_cast<bool>(group);
+    if (group) group = writer_db_.commit();
+    // The connection went down while COMMIT was on its way: the server may have committed.
+    bool outcome_unknown = reached_commit && !group && !writer_db_.healthy();
     if (!group) {
+      // The server's own words go to the log only; clients get jarip's.
+      log::warn("storage: group not committed", {{"error", group.error().message}});
+      writer_db_.discard_deferred();
       if (writer_db_.healthy()) (void)writer_db_.exec("ROLLBACK");
       if (group.error().code == "storage_unavailable" || !writer_db_.healthy()) mark_unavailable(group.error());
     }
@@ -264,9 +283,11 @@ class PgStore final : public Store {
     }
     for (std::size_t i = 0; i < batch.size(); ++i) {
       if (!group) {
-        const Error& e = group.error();
-        batch[i].done(make_error(e.code == "storage_unavailable" ? e.code : "storage_unavailable",
-                                 "could not commit: " + e.message));
+        batch[i].done(make_error(
+            "storage_unavailable",
+            outcome_unknown ? "the connection to the database was lost while committing; whether this was stored is "
+                              "unknown: retry with the same Idempotency-Key to get the stored answer"
+                            : "the database could not commit this write; nothing was stored, retry later"));
       } else {
         batch[i].done(std::move(results[i]));
       }
@@ -289,11 +310,16 @@ class PgStore final : public Store {
         next_reconnect = SteadyClock::now() + kReconnectInterval;
         (void)connect(db);
       }
-      // One snapshot for the whole read. When the database is away, the op still runs: its queries
-      // fail with storage_unavailable and it answers that way.
-      bool in_transaction = db.healthy() && db.exec("BEGIN ISOLATION LEVEL REPEATABLE READ");
+      // One snapshot for the whole read (taken at its first query, with which the deferred BEGIN goes
+      // out). When the database is away, the op still runs: its queries fail with
+      // storage_unavailable and it answers that way.
+      bool in_transaction = db.healthy();
+      if (in_transaction) db.defer("BEGIN ISOLATION LEVEL REPEATABLE READ");
       op(session);
-      if (in_transaction && !db.exec("COMMIT")) (void)db.exec("ROLLBACK");
+      if (in_transaction && !db.exec("COMMIT")) {
+        db.discard_deferred();
+        if (db.healthy()) (void)db.exec("ROLLBACK");
+      }
     }
   }
 
