@@ -45,15 +45,7 @@ Response error_response(const Error& e) {
 namespace {
 
 // KST with milliseconds: attempt timelines are read at sub-second resolution.
-std::string iso_time(TimeMs t) {
-  if (!t) return {};
-  std::string s = text::format_kst(t);
-  auto plus = s.rfind('+');
-  if (plus == std::string::npos) return s;
-  char ms[8];
-  std::snprintf(ms, sizeof ms, ".%03d", static_cast<int>(((t % 1000) + 1000) % 1000));
-  return s.substr(0, plus) + ms + s.substr(plus);
-}
+std::string iso_time(TimeMs t) { return text::format_kst_ms(t); }
 
 json::object message_json(const store::MessageRecord& m, const std::vector<store::AttemptRecord>& attempts) {
   json::object o;

@@ -2,27 +2,12 @@
 
 #include <boost/json.hpp>
 
-#include <cstdio>
-
 #include "text/kst.hpp"
 
 namespace jarip::notify {
 
 namespace json = boost::json;
 
-namespace {
-
-std::string kst_ms(TimeMs t) {
-  if (!t) return {};
-  std::string s = text::format_kst(t);
-  auto plus = s.rfind('+');
-  if (plus == std::string::npos) return s;
-  char ms[8];
-  std::snprintf(ms, sizeof ms, ".%03d", static_cast<int>(((t % 1000) + 1000) % 1000));
-  return s.substr(0, plus) + ms + s.substr(plus);
-}
-
-}  // namespace
 
 json::array providers_json(const std::vector<ChannelStatus>& providers) {
   json::array list;
@@ -32,7 +17,7 @@ json::array providers_json(const std::vector<ChannelStatus>& providers) {
     list.push_back(json::object{{"provider", c.provider},
                                 {"channels", std::move(chans)},
                                 {"breaker", c.breaker_state},
-                                {"since", kst_ms(c.since_ms)},
+                                {"since", text::format_kst_ms(c.since_ms)},
                                 {"success_rate", c.success_ratio},
                                 {"window_outcomes", c.window_count},
                                 {"latency_p50_ms", c.latency_p50_ms},
@@ -67,8 +52,8 @@ json::object cluster_json(const std::vector<store::NodeStatusRecord>& rows, cons
     }
     nodes.push_back(json::object{{"node", row.node_id},
                                  {"self", row.node_id == self},
-                                 {"started", kst_ms(row.started_ms)},
-                                 {"updated", kst_ms(row.updated_ms)},
+                                 {"started", text::format_kst_ms(row.started_ms)},
+                                 {"updated", text::format_kst_ms(row.updated_ms)},
                                  {"age_ms", now - row.updated_ms},
                                  {"providers", std::move(providers)}});
   }

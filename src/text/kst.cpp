@@ -132,4 +132,14 @@ std::optional<TimeMs> parse_rfc3339(const std::string& s) {
   return ((days * 86400 + h * 3600 + mi * 60 + sec) - offset_min * 60) * 1000 + frac_ms;
 }
 
+std::string format_kst_ms(TimeMs time) {
+  if (!time) return {};
+  std::string s = format_kst(time);
+  auto plus = s.rfind('+');
+  if (plus == std::string::npos) return s;
+  char ms[8];
+  std::snprintf(ms, sizeof ms, ".%03d", static_cast<int>(((time % 1000) + 1000) % 1000));
+  return s.substr(0, plus) + ms + s.substr(plus);
+}
+
 }  // namespace jarip::text

@@ -32,6 +32,8 @@ TimeMs kst_ms_of_day(TimeMs time);
 // ISO 8601 with the offset, to the second (milliseconds dropped, not rounded):
 // 0 → "1970-01-01T09:00:00+09:00".
 std::string format_kst(TimeMs time);
+// The same with milliseconds ("2026-11-25T09:00:00.123+09:00"); empty for 0 (never happened).
+std::string format_kst_ms(TimeMs time);
 
 // Parses "2026-11-25T10:00:00+09:00" (RFC 3339, any offset or Z, optional fraction) strictly: a
 // day that does not exist or any stray character is nullopt, never some other time.
