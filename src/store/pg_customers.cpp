@@ -1,14 +1,9 @@
 // The customer directory's tables on PostgreSQL: customers, their indexed addresses, the consent
 // history, and which customer each message was addressed to (as store/sqlite_customers.cpp).
 #include "store/pg_session.hpp"
+#include "store/pg_session_detail.hpp"
 
 namespace jarip::store {
-
-namespace pg_session_detail {
-// Defined in pg_session.cpp.
-Error fail(const Error& e, const char* what);
-PgParams& add_limit(PgParams& p, int limit);
-}  // namespace pg_session_detail
 
 using pg_session_detail::add_limit;
 using pg_session_detail::fail;

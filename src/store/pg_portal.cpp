@@ -5,19 +5,13 @@
 // knows its ids and so their partitions.
 #include "store/pg_schema.hpp"
 #include "store/pg_session.hpp"
+#include "store/pg_session_detail.hpp"
 
 namespace jarip::store {
 
-namespace pg_session_detail {
-// Defined in pg_session.cpp.
-Error fail(const Error& e, const char* what);
-PgParams& add_limit(PgParams& p, int limit);
-std::string message_columns(const std::string& prefix);
-MessageRecord read_message(const PgResult& r, int row, int first);
-}  // namespace pg_session_detail
-
 using pg_session_detail::add_limit;
 using pg_session_detail::fail;
+using pg_session_detail::insert_once;
 
 namespace {
 
@@ -108,10 +102,7 @@ Status PgSession::insert_short_link(const ShortLinkRecord& link) {
       "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (code) DO NOTHING";
   PgParams p;
   p.add(link.code).add(link.message_id).add(link.url).add(link.created_ms).add(link.clicks).add(link.last_click_ms);
-  auto n = db_.command(sql, p);
-  if (!n) return fail(n.error(), "insert short link");
-  if (*n == 0) return make_error("conflict", "insert short link: already exists");
-  return {};
+  return insert_once(db_, sql, p, "insert short link");
 }
 
 Result<std::optional<std::string>> PgSession::click_short_link(const std::string& code, TimeMs now) {

@@ -9,22 +9,25 @@
 
 #include "store/pg_schema.hpp"
 #include "store/pg_session.hpp"
+#include "store/pg_session_detail.hpp"
 
 namespace jarip::store {
 
-// Shared with pg_customers.cpp and pg_portal.cpp (declared again there).
 namespace pg_session_detail {
 
-// The store's error for a failed statement: a unique violation is "conflict" with the SQLite
-// engine's text; any other error keeps PgConn's code.
 Error fail(const Error& e, const char* what) {
   if (e.code == "conflict") return make_error("conflict", std::string(what) + ": already exists");
   return make_error(e.code, std::string(what) + ": " + e.message);
 }
 
-// A LIMIT parameter. SQLite reads a negative limit as "no limit" where PostgreSQL would refuse it;
-// NULL is PostgreSQL's LIMIT ALL.
 PgParams& add_limit(PgParams& p, int limit) { return limit < 0 ? p.add_null() : p.add(limit); }
+
+Status insert_once(PgConn& db, const std::string& sql, const PgParams& params, const char* what) {
+  auto n = db.command(sql, params);
+  if (!n) return fail(n.error(), what);
+  if (*n == 0) return make_error("conflict", std::string(what) + ": already exists");
+  return {};
+}
 
 constexpr int kMessageColumnCount = 25;
 constexpr const char* kMessageColumnNames[kMessageColumnCount] = {
@@ -217,10 +220,7 @@ Status PgSession::insert_message(const MessageRecord& message) {
   PgParams p;
   add_message(p, message);
   p.add(pg_message_part_ms(message.id));
-  auto r = db_.command(sql, p);
-  if (!r) return fail(r.error(), "insert message");
-  if (*r == 0) return make_error("conflict", "insert message: already exists");
-  return {};
+  return insert_once(db_, sql, p, "insert message");
 }
 
 // The row ends up exactly as given, inserted when missing (what SQLite's REPLACE did). PostgreSQL
@@ -438,10 +438,7 @@ Status PgSession::put_idempotency(const IdempotencyRecord& r) {
       "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (api_key_id, key) DO NOTHING";
   PgParams p;
   p.add(r.api_key_id).add(r.key).add(r.request_hash).add(r.status).add(r.response_body).add(r.created_ms);
-  auto n = db_.command(sql, p);
-  if (!n) return fail(n.error(), "store idempotency key");
-  if (*n == 0) return make_error("conflict", "store idempotency key: already exists");
-  return {};
+  return insert_once(db_, sql, p, "store idempotency key");
 }
 
 Status PgSession::purge_idempotency(TimeMs older_than) {
@@ -480,10 +477,7 @@ Status PgSession::insert_api_key(const ApiKeyRecord& k) {
       "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING";
   PgParams p;
   p.add(k.id).add(k.name).add(k.secret_hash).add(k.created_ms).add(k.revoked_ms).add(k.rate_per_s);
-  auto n = db_.command(sql, p);
-  if (!n) return fail(n.error(), "insert api key");
-  if (*n == 0) return make_error("conflict", "insert api key: already exists");
-  return {};
+  return insert_once(db_, sql, p, "insert api key");
 }
 
 namespace {

@@ -100,13 +100,6 @@ class SqliteStore final : public Store {
     read_cv_.notify_one();
   }
 
-  Status run_now(const WriteOp& op) override {
-    std::promise<Status> promise;
-    auto future = promise.get_future();
-    write(op, [&promise](Status s) { promise.set_value(std::move(s)); });
-    return future.get();
-  }
-
   StoreStats stats() const override {
     std::lock_guard lock(mutex_);
     StoreStats s = stats_;

@@ -172,7 +172,7 @@ class Store {
   virtual void read(ReadOp op) = 0;
   // For the CLI and start-up: queues op like write() and blocks until it is durable.
   // REQUIRES: not called on the store's writer thread or on an I/O thread.
-  virtual Status run_now(const WriteOp& op) = 0;
+  virtual Status run_now(const WriteOp& op);
 
   virtual StoreStats stats() const = 0;
   // True when other jarip processes may use the same database (PostgreSQL): their leases must be
