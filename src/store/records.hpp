@@ -175,4 +175,103 @@ struct NodeStatusRecord {
   std::string status_json;  // {"channels":[…], "counters":{…}} as the node's GET /v1/channels shows it
 };
 
+// ---- Operator console (migration 8 in SQLite, 2 in PostgreSQL) ----------------------------------------
+
+// A person who signs in to /console. Roles, weakest first: viewer, agent, admin, owner.
+struct OperatorRecord {
+  std::string id;             // "op_" + random
+  std::string email;          // lower-cased; unique
+  std::string name;           // display name, may be empty
+  std::string role;           // owner | admin | agent | viewer
+  std::string password_hash;  // Argon2id, libsodium's encoded form (auth/passwords.hpp)
+  std::string totp_secret;    // base32; empty = no second factor
+  std::string locale = "ko";  // ko | en: the console's language, and of staff alerts
+  bool on_duty = true;        // receives staff alerts
+  TimeMs created_ms = 0;
+  TimeMs updated_ms = 0;
+  TimeMs disabled_ms = 0;     // 0 = may sign in
+  TimeMs last_login_ms = 0;
+};
+
+// A signed-in browser. The cookie carries a random token; only its SHA-256 is stored, so a copy of
+// the database does not give anyone a session.
+struct OperatorSessionRecord {
+  std::string token_hash;     // hex SHA-256 of the cookie token; primary key
+  std::string operator_id;
+  std::string csrf_token;     // sent back in X-CSRF-Token on every state-changing request
+  bool second_factor_pending = false;  // password accepted, TOTP code still due
+  TimeMs created_ms = 0;
+  TimeMs last_seen_ms = 0;
+  TimeMs expires_ms = 0;
+  std::string remote_address;
+  std::string user_agent;
+};
+
+// Who changed what, from the console or the CLI. Never holds a secret.
+struct AuditRecord {
+  std::int64_t id = 0;        // assigned on insert; increasing
+  TimeMs at_ms = 0;
+  std::string actor_id;       // operator id, "cli" or "system"
+  std::string actor_email;
+  std::string action;         // e.g. "provider.drain", "operator.create", "login.failed"
+  std::string target;         // what it was done to (provider name, operator email, key id…)
+  std::string detail_json = "{}";
+  std::string remote_address;
+};
+
+// A notice on the public status page. Automatic notices (kind "auto") are opened when a channel has
+// no healthy provider left and resolved when it has one again; at most one unresolved automatic
+// notice per channel exists (the store enforces it, so that several nodes cannot open two).
+struct StatusNoticeRecord {
+  std::string id;             // "ntc_" + random
+  std::string kind = "manual";  // auto | manual
+  std::string channel;        // auto: the channel it is about; manual: empty or a channel
+  std::string severity = "info";  // info | degraded | outage
+  std::string title_ko, title_en;
+  std::string body_ko, body_en;
+  TimeMs created_ms = 0;
+  TimeMs updated_ms = 0;
+  TimeMs resolved_ms = 0;     // 0 = still shown
+  std::string created_by;     // operator id or "system"
+};
+
+// What on-duty operators were told: a breaker opened or closed, a spending cap was hit, a queue
+// backed up. dedup_key is unique, so that of several nodes seeing the same event only one alerts.
+struct StaffAlertRecord {
+  std::int64_t id = 0;        // assigned on insert
+  std::string kind;           // breaker_open | breaker_closed | spending_cap | queue_backlog
+  std::string subject;        // the provider or channel
+  std::string dedup_key;
+  std::string severity = "warning";  // info | warning | critical
+  std::string text_ko, text_en;
+  std::string detail_json = "{}";
+  std::string delivery_json = "[]";  // [{"operator":…, "via":"email", "message_id":…}]
+  TimeMs created_ms = 0;
+  std::string acknowledged_by;  // operator id
+  TimeMs acknowledged_ms = 0;
+};
+
+// A setting changed at run time from the console and shared by every node: "provider.NAME"
+// ({"enabled":bool,"drained":bool,"reason":…}), "chain.CHANNEL" (["p1","p2"]), "status.templates".
+struct SettingRecord {
+  std::string key;
+  std::string value_json;
+  TimeMs updated_ms = 0;
+  std::string updated_by;
+};
+
+// The console's message search. Empty fields do not filter. Results newest first by (created_ms, id),
+// strictly before (before_created_ms, before_id) when before_created_ms > 0.
+struct MessageQuery {
+  std::string id;
+  std::string recipient;      // a normalised phone number, or an email address (exact)
+  std::string template_name;
+  std::string state;
+  TimeMs created_from_ms = 0; // inclusive; 0 = no lower bound
+  TimeMs created_to_ms = 0;   // exclusive; 0 = no upper bound
+  TimeMs before_created_ms = 0;
+  std::string before_id;
+  int limit = 50;
+};
+
 }  // namespace jarip::store

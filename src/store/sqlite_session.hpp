@@ -53,6 +53,36 @@ class SqliteSession final : public StoreSession {
   Status insert_opt_out(const OptOutRecord& record) override;
   Result<std::vector<OptOutRecord>> list_opt_outs(int limit) override;
 
+  // Operator console (sqlite_console.cpp).
+  Status insert_operator(const OperatorRecord& op) override;
+  Status update_operator(const OperatorRecord& op) override;
+  Result<std::optional<OperatorRecord>> get_operator(const std::string& id) override;
+  Result<std::optional<OperatorRecord>> get_operator_by_email(const std::string& email) override;
+  Result<std::vector<OperatorRecord>> list_operators() override;
+  Result<std::int64_t> count_operators() override;
+  Status insert_operator_session(const OperatorSessionRecord& session) override;
+  Result<std::optional<OperatorSessionRecord>> get_operator_session(const std::string& token_hash) override;
+  Status update_operator_session(const OperatorSessionRecord& session) override;
+  Status delete_operator_session(const std::string& token_hash) override;
+  Status delete_operator_sessions(const std::string& operator_id) override;
+  Result<std::int64_t> purge_operator_sessions(TimeMs expired_before) override;
+  Result<std::int64_t> add_login_failure(const std::string& key, TimeMs now, TimeMs window_ms) override;
+  Result<std::int64_t> login_failures(const std::string& key, TimeMs now, TimeMs window_ms) override;
+  Status clear_login_failures(const std::string& key) override;
+  Status insert_audit(AuditRecord& record) override;
+  Result<std::vector<AuditRecord>> list_audit(std::int64_t before_id, const std::string& action_prefix, int limit) override;
+  Status insert_status_notice(const StatusNoticeRecord& notice) override;
+  Status update_status_notice(const StatusNoticeRecord& notice) override;
+  Result<std::optional<StatusNoticeRecord>> get_status_notice(const std::string& id) override;
+  Result<std::vector<StatusNoticeRecord>> list_status_notices(TimeMs resolved_after, int limit) override;
+  Result<bool> insert_staff_alert(StaffAlertRecord& alert, TimeMs quiet_ms) override;
+  Status update_staff_alert(const StaffAlertRecord& alert) override;
+  Result<std::vector<StaffAlertRecord>> list_staff_alerts(std::int64_t before_id, int limit) override;
+  Status put_setting(const SettingRecord& setting) override;
+  Result<std::optional<SettingRecord>> get_setting(const std::string& key) override;
+  Result<std::vector<SettingRecord>> list_settings(const std::string& key_prefix) override;
+  Result<std::vector<MessageRecord>> search_messages(const MessageQuery& query) override;
+
   Result<std::int64_t> purge_bodies(TimeMs before, int limit) override;
 
   Status put_node_status(const NodeStatusRecord& status) override;

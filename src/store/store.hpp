@@ -144,6 +144,59 @@ class StoreSession {
   virtual Status put_node_status(const NodeStatusRecord& status) = 0;
   virtual Result<std::vector<NodeStatusRecord>> list_node_status(TimeMs updated_after) = 0;
 
+  // ---- Operator console (records.hpp) -------------------------------------------------------------
+  // Error "conflict" when the email is taken.
+  virtual Status insert_operator(const OperatorRecord& op) = 0;
+  virtual Status update_operator(const OperatorRecord& op) = 0;  // by id; Error "not_found" when absent
+  virtual Result<std::optional<OperatorRecord>> get_operator(const std::string& id) = 0;
+  virtual Result<std::optional<OperatorRecord>> get_operator_by_email(const std::string& email) = 0;
+  virtual Result<std::vector<OperatorRecord>> list_operators() = 0;  // by email
+  virtual Result<std::int64_t> count_operators() = 0;
+
+  virtual Status insert_operator_session(const OperatorSessionRecord& session) = 0;
+  virtual Result<std::optional<OperatorSessionRecord>> get_operator_session(const std::string& token_hash) = 0;
+  // Replaces the row (second factor passed, last seen, expiry).
+  virtual Status update_operator_session(const OperatorSessionRecord& session) = 0;
+  virtual Status delete_operator_session(const std::string& token_hash) = 0;
+  // Signs the operator out everywhere (password changed, disabled, role lowered).
+  virtual Status delete_operator_sessions(const std::string& operator_id) = 0;
+  virtual Result<std::int64_t> purge_operator_sessions(TimeMs expired_before) = 0;
+
+  // Login throttling: failed sign-ins per key ("account:EMAIL", "ip:ADDRESS") in a fixed window.
+  // Counts one more failure in one statement (atomic across nodes) and returns the count in the
+  // current window; a window older than window_ms restarts at 1.
+  virtual Result<std::int64_t> add_login_failure(const std::string& key, TimeMs now, TimeMs window_ms) = 0;
+  // The failures in the current window (0 when the window has passed).
+  virtual Result<std::int64_t> login_failures(const std::string& key, TimeMs now, TimeMs window_ms) = 0;
+  virtual Status clear_login_failures(const std::string& key) = 0;
+
+  virtual Status insert_audit(AuditRecord& record) = 0;  // assigns record.id
+  // Newest first, with id < before_id (0 = from the newest); action_prefix filters when not empty.
+  virtual Result<std::vector<AuditRecord>> list_audit(std::int64_t before_id, const std::string& action_prefix,
+                                                      int limit) = 0;
+
+  // Error "conflict" for an automatic notice while the channel already has an unresolved one.
+  virtual Status insert_status_notice(const StatusNoticeRecord& notice) = 0;
+  virtual Status update_status_notice(const StatusNoticeRecord& notice) = 0;  // Error "not_found" when absent
+  virtual Result<std::optional<StatusNoticeRecord>> get_status_notice(const std::string& id) = 0;
+  // Unresolved notices and those resolved at or after resolved_after, newest first, at most limit.
+  virtual Result<std::vector<StatusNoticeRecord>> list_status_notices(TimeMs resolved_after, int limit) = 0;
+
+  // Inserts unless an alert with the same dedup_key exists, or one of the same kind and subject was
+  // created after alert.created_ms - quiet_ms (the quiet period against alert storms). Assigns
+  // alert.id and returns true when inserted.
+  virtual Result<bool> insert_staff_alert(StaffAlertRecord& alert, TimeMs quiet_ms) = 0;
+  virtual Status update_staff_alert(const StaffAlertRecord& alert) = 0;  // delivery, acknowledgement
+  // Newest first, with id < before_id (0 = from the newest).
+  virtual Result<std::vector<StaffAlertRecord>> list_staff_alerts(std::int64_t before_id, int limit) = 0;
+
+  virtual Status put_setting(const SettingRecord& setting) = 0;
+  virtual Result<std::optional<SettingRecord>> get_setting(const std::string& key) = 0;
+  virtual Result<std::vector<SettingRecord>> list_settings(const std::string& key_prefix) = 0;  // by key
+
+  // The console's message search (MessageQuery).
+  virtual Result<std::vector<MessageRecord>> search_messages(const MessageQuery& query) = 0;
+
   // Retention: drops message bodies (text, variables, rendered forms) of terminal messages updated
   // before `before`; the attempt timeline stays. Returns how many were purged.
   virtual Result<std::int64_t> purge_bodies(TimeMs before, int limit) = 0;

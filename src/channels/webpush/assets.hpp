@@ -1,7 +1,7 @@
 // The browser side of Web Push, compiled into jarip so that a deployment is one binary: the service
 // worker (assets/sw.js, served as {public_url}/push/sw.js) and the subscribe script
 // (assets/subscribe.js, {public_url}/push/subscribe.js). The build embeds the files
-// (assets/embed.cmake); edit the .js files, not generated code.
+// (cmake/embed_assets.cmake); edit the .js files, not generated code.
 #pragma once
 
 #include <string_view>
