@@ -8,12 +8,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 
 #include "app/config.hpp"
 #include "app/server_app.hpp"
 #include "auth/api_keys.hpp"
+#include "console/operators.hpp"
 #include "channels/email/dkim.hpp"
 #include "channels/webpush/vapid.hpp"
 #include "http/client.hpp"
@@ -40,6 +42,13 @@ API keys (work on the database directly, also while the server runs):
                                    --rate: its own limit in requests/s (default: api.rate_per_key)
   keys list [--config FILE]
   keys revoke ID [--config FILE]
+
+Console operators (work on the database directly, also while the server runs):
+  operators create --email EMAIL --role owner|admin|agent|viewer [--name NAME] [--locale ko|en]
+                   [--password-file FILE] [--config FILE]
+                                   the password is read from FILE, else from the first line of stdin
+                                   (never from the command line: it would show in ps and shell history)
+  operators list [--config FILE]
 
 Backups (SQLite, storage.data_dir/jarip.db; see docs/operations.md):
   backup --to PATH [--force] [--step-pages N] [--step-sleep-ms MS] [--config FILE]
@@ -156,6 +165,68 @@ int print_result(const CallResult& r) {
     }
   }
   return r.exit_code;
+}
+
+int cmd_operators(const std::vector<std::string>& argv) {
+  if (argv.size() < 3) return fail(kUsage, "usage: jarip operators create --email EMAIL --role ROLE | list");
+  std::string sub = argv[2];
+  Args args = parse_args(argv, 3);
+  auto config = load_config(args);
+  if (!config) return fail(kUsage, config.error().message);
+  SystemClock clock;
+  if (sub == "create") {
+    console::NewOperator input;
+    input.email = args.first("email");
+    input.role = args.first("role");
+    input.name = args.first("name");
+    if (std::string locale = args.first("locale"); !locale.empty()) input.locale = locale;
+    if (input.email.empty() || input.role.empty()) return fail(kUsage, "operators create needs --email and --role");
+    std::string file = args.first("password-file");
+    if (!file.empty()) {
+      std::ifstream in(file);
+      if (!in) return fail(kUsage, "cannot read --password-file " + file);
+      std::getline(in, input.password);
+    } else {
+      std::getline(std::cin, input.password);
+    }
+    if (!input.password.empty() && input.password.back() == '\r') input.password.pop_back();
+    auto op = console::make_operator(input, clock.now_ms());
+    if (!op) return fail(kUsage, op.error().message);
+    auto store = open_store_for_admin(*config);
+    if (!store) return fail(kRefused, store.error().message);
+    Status s = (*store)->run_now([&](store::StoreSession& session) -> Status {
+      if (auto st = session.insert_operator(*op); !st) {
+        if (st.error().code == "conflict") return make_error("conflict", "an operator with email " + op->email + " exists already");
+        return st;
+      }
+      store::AuditRecord audit{0, clock.now_ms(), "cli", "", "operator.create", op->email,
+                               json::serialize(json::object{{"role", op->role}}), ""};
+      return session.insert_audit(audit);
+    });
+    (*store)->stop();
+    if (!s) return fail(kRefused, s.error().message);
+    std::cout << "created operator " << op->email << " (" << op->role << ", id " << op->id << ")\n";
+    return kOk;
+  }
+  if (sub == "list") {
+    auto store = open_store_for_admin(*config);
+    if (!store) return fail(kRefused, store.error().message);
+    std::vector<store::OperatorRecord> list;
+    Status s = (*store)->run_now([&](store::StoreSession& session) -> Status {
+      auto rows = session.list_operators();
+      if (!rows) return rows.error();
+      list = std::move(*rows);
+      return {};
+    });
+    (*store)->stop();
+    if (!s) return fail(kRefused, s.error().message);
+    for (auto& op : list) {
+      std::cout << op.id << "\t" << op.email << "\t" << op.role << "\t" << (op.disabled_ms ? "disabled" : "active")
+                << "\t" << (op.totp_secret.empty() ? "password" : "password+totp") << "\n";
+    }
+    return kOk;
+  }
+  return fail(kUsage, "unknown operators command '" + sub + "'");
 }
 
 int cmd_keys(const std::vector<std::string>& argv) {
@@ -340,6 +411,7 @@ int run_cli(const std::vector<std::string>& argv) {
   }
   const std::string& command = argv[1];
   if (command == "keys") return cmd_keys(argv);
+  if (command == "operators") return cmd_operators(argv);
   Args args = parse_args(argv, 2);
   if (command == "backup" || command == "restore") return cmd_backup_restore(command, args);
   if (command == "serve" || command == "migrate") {

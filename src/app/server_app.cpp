@@ -19,6 +19,8 @@
 #include "common/crypto.hpp"
 #include "common/log.hpp"
 #include "common/metrics.hpp"
+#include "console/board.hpp"
+#include "console/console.hpp"
 #include "http/server.hpp"
 #include "notify/api.hpp"
 #include "notify/engine.hpp"
@@ -30,6 +32,8 @@
 #include "portal/push_routes.hpp"
 #include "portal/short_links.hpp"
 #include "store/powercut_vfs.hpp"
+#include "status/service.hpp"
+#include "status/status.hpp"
 #include "store/store.hpp"
 
 namespace jarip::app {
@@ -281,8 +285,51 @@ int run_server(const Config& config) {
       push_routes.vapid_public_key = config.get("providers." + p.name + ".vapid_public_key");
     }
   }
-  api.set_public_routes([&, push_routes](const http::Request& request, const http::Responder& respond) {
-    return customer_pages.handle(request, respond) ||
+  // The public status page, the health board and the operator console. The console publishes to
+  // its live connections; the board and the status service call it once it exists.
+  console::Console* console_ptr = nullptr;
+  status::StatusServiceOptions status_options;
+  status_options.merchant = sc.merchant_name;
+  status_options.public_url = sc.public_url;
+  status_options.chains = sc.delivery.channel_providers;
+  status_options.static_dir = config.get("status.static_dir");
+  status_options.on_change = [&console_ptr](std::shared_ptr<const status::RenderedStatus> rendered) {
+    if (console_ptr && rendered) console_ptr->publish("status", rendered->json);
+  };
+  status::StatusService status_service(engine_io, **store, clock, status_options);
+  auto status_source = status_service.source();
+  console::BoardOptions board_options;
+  board_options.chains = sc.delivery.channel_providers;
+  board_options.daily_cap_krw = sc.delivery.daily_cap_krw;
+  for (auto& p : *providers) {
+    std::string type = config.get("providers." + p.name + ".type", p.name);
+    // A provider that needs keys does not start without them, so a running one has them.
+    bool needs_keys = type == "solapi" || type == "nhn" || type == "webpush";
+    bool has_password = !config.get("providers." + p.name + ".password").empty();
+    board_options.credentials[p.name] = needs_keys || has_password ? "configured" : "not_needed";
+  }
+  board_options.status = [&status_service] { return status_service.current(); };
+  board_options.on_board = [&console_ptr](const std::string& board_json) {
+    if (console_ptr) console_ptr->publish("board", board_json);
+  };
+  console::BoardService board(engine_io, **store, engine, metrics, clock, board_options);
+  console::ConsoleOptions console_options;
+  console_options.secure_cookies = !sc.http.tls_cert_file.empty() || sc.public_url.rfind("https://", 0) == 0;
+  console::Console operator_console(
+      console::ConsoleDeps{
+          **store, clock, engine, api, [&board] { return board.document(); },
+          [](const std::string& body) -> Result<std::string> {
+            auto parsed = status::parse_templates(body);
+            if (!parsed) return parsed.error();
+            return status::templates_json(*parsed);
+          },
+          [] { return status::templates_json(status::NoticeTemplates{}); }, [&board] { board.refresh(); },
+          [&status_service] { status_service.refresh(); }},
+      console_options);
+  console_ptr = &operator_console;
+  api.set_public_routes([&, push_routes, status_source](const http::Request& request, const http::Responder& respond) {
+    return operator_console.handle(request, respond) || status::handle_status_route(request, respond, status_source) ||
+           customer_pages.handle(request, respond) ||
            portal::handle_push_route(request, respond, **store, clock, *signer, push_routes);
   });
   api.set_customer_links([links, &clock, &signer](const std::string& customer_id) {
@@ -323,6 +370,8 @@ int run_server(const Config& config) {
   engine.start();
   webhooks.start();
   reconfirm_job.start();
+  status_service.start();
+  board.start();
   api.set_ready(true);
   log::info("jarip listening", {{"address", sc.http.host + ":" + std::to_string(server.port())},
                                 {"tls", server.tls() ? "on" : "off"},
@@ -355,6 +404,8 @@ int run_server(const Config& config) {
     // In-flight provider calls finish and their outcomes are written before the store stops.
     webhooks.stop();
     reconfirm_job.stop();
+    board.stop();
+    status_service.stop();
     engine.stop(sc.shutdown_grace_s * 1000LL, [&, server_guard] {
       asio::post(server_io, [&, server_guard] {
         server_guard->reset();

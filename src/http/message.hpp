@@ -3,12 +3,15 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 namespace jarip::http {
+
+class EventStream;  // event_stream.hpp; only handlers that stream include it
 
 struct Header {
   std::string name;
@@ -35,14 +38,29 @@ struct Response {
   std::string content_type = "application/json";
   std::string body;
   std::vector<Header> headers;
+  // Set: the response is a text/event-stream that stays open (event_stream.hpp); content_type and
+  // body are ignored, headers and status are sent.
+  std::shared_ptr<EventStream> stream;
 
-  static Response json(int status, std::string body) { return Response{status, "application/json", std::move(body), {}}; }
+  // Constructors rather than aggregate initialisation, so that Response{status, type, body, headers}
+  // keeps compiling without warnings as fields are added.
+  Response() = default;
+  Response(int status_, std::string content_type_, std::string body_ = {}, std::vector<Header> headers_ = {})
+      : status(status_), content_type(std::move(content_type_)), body(std::move(body_)), headers(std::move(headers_)) {}
+
+  static Response json(int status, std::string body) { return Response{status, "application/json", std::move(body)}; }
   static Response text(int status, std::string body) {
-    return Response{status, "text/plain; charset=utf-8", std::move(body), {}};
+    return Response{status, "text/plain; charset=utf-8", std::move(body)};
+  }
+  static Response event_stream(std::shared_ptr<EventStream> stream) {
+    Response r{200, "text/event-stream"};
+    r.stream = std::move(stream);
+    return r;
   }
 };
 
-// Completes a request. May be called from any thread, exactly once.
+// Completes a request. May be called from any thread, exactly once. A Response with a stream is
+// written as Server-Sent Events until the stream ends (event_stream.hpp).
 using Responder = std::function<void(Response)>;
 using Handler = std::function<void(Request&& request, Responder respond)>;
 

@@ -10,11 +10,16 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <array>
 #include <mutex>
+#include <unordered_set>
+
+#include "http/event_stream.hpp"
 
 namespace jarip::http {
 
@@ -23,6 +28,36 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
 constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
+
+// The server's side of an EventStream, which keeps it private from handlers.
+class EventStreamPort {
+ public:
+  static void attach(EventStream& s, std::function<void()> wake) { s.attach(std::move(wake)); }
+  static EventStream::Taken take(EventStream& s) { return s.take(); }
+  static void wrote(EventStream& s, std::size_t bytes) { s.wrote(bytes); }
+  static void finish(EventStream& s, EventStream::End reason) { s.finish(reason); }
+};
+
+namespace {
+
+// The connection side of one open event stream. wake() may be called from any thread (EventStream's
+// send()/close(), stop_accepting()); everything else is touched on the connection's strand only.
+struct StreamLink : std::enable_shared_from_this<StreamLink> {
+  explicit StreamLink(asio::any_io_executor ex) : timer(std::move(ex), asio::steady_timer::time_point::max()) {}
+
+  void wake() {
+    asio::post(timer.get_executor(), [self = shared_from_this()] {
+      self->timer.cancel();
+      if (self->on_wake) self->on_wake();
+    });
+  }
+
+  asio::steady_timer timer;     // what the stream's coroutine waits on; cancelled to wake it
+  std::function<void()> on_wake;  // set by the coroutine while it streams
+  bool peer_gone = false;       // the read side has ended: client gone, or cancelled by us
+};
+
+}  // namespace
 
 struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   asio::io_context& io;
@@ -33,6 +68,8 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   std::shared_ptr<asio::ssl::context> tls_context;  // null: plain HTTP
   ServerStats stats;
   std::atomic<bool> accepting{false};
+  std::mutex streams_mutex;
+  std::unordered_set<std::shared_ptr<StreamLink>> streams;  // open event streams, for stop_accepting()
 
   Impl(asio::io_context& io_, ServerOptions o, Handler h)
       : io(io_), options(std::move(o)), handler(std::move(h)), acceptor(io_) {}
@@ -197,6 +234,10 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
         (void)co_await pending->timer.async_wait(use_nothrow);
       }
       Response& r = *pending->response;
+      if (r.stream) {
+        co_await serve_stream(stream, r, version);
+        co_return;  // an event stream ends its connection
+      }
       bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(r.status), version};
       out.set(bhttp::field::server, "jarip");
       out.set(bhttp::field::content_type, r.content_type);
@@ -208,6 +249,159 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
       auto [ec_w, n_w] = co_await bhttp::async_write(stream, out, use_nothrow);
       if (ec_w || !keep_alive || !accepting) co_return;
     }
+  }
+
+  void wake_streams() {
+    std::lock_guard lock(streams_mutex);
+    for (auto& link : streams) link->wake();
+  }
+
+  // Writes the response head, then whatever the handler's EventStream queues, until the stream ends
+  // (see event_stream.hpp for the reasons). The connection is not reused afterwards.
+  // noinline: inlined into serve(), GCC 12 takes Asio's recycled frame allocation for a mismatched
+  // new/delete (-Wmismatched-new-delete, a false positive).
+  template <class Stream>
+  [[gnu::noinline]] asio::awaitable<void> serve_stream(Stream& stream, Response& r, unsigned version) {
+    using End = EventStream::End;
+    using clock = std::chrono::steady_clock;
+    auto& socket_layer = beast::get_lowest_layer(stream);
+    auto events = std::move(r.stream);
+    auto link = std::make_shared<StreamLink>(stream.get_executor());
+    // Whatever ends this coroutine, also its frame being destroyed with the io_context, the stream
+    // ends, its on_close callbacks run, and stop_accepting() forgets it.
+    struct Ending {
+      std::shared_ptr<Impl> impl;
+      std::shared_ptr<StreamLink> link;
+      std::shared_ptr<EventStream> events;
+      End reason = End::client_gone;
+      ~Ending() {
+        link->on_wake = nullptr;
+        {
+          std::lock_guard lock(impl->streams_mutex);
+          impl->streams.erase(link);
+        }
+        EventStreamPort::finish(*events, reason);
+        --impl->stats.streams_open;
+      }
+    } ending{shared_from_this(), link, events};
+    ++stats.streams_open;
+    {
+      std::lock_guard lock(streams_mutex);
+      streams.insert(link);
+    }
+    // After registering: a stop_accepting() from here on wakes us, one before it is seen below.
+    EventStreamPort::attach(*events, [link] { link->wake(); });
+
+    bhttp::response<bhttp::empty_body> head{static_cast<bhttp::status>(r.status), version};
+    head.set(bhttp::field::server, "jarip");
+    for (auto& h : r.headers) head.set(h.name, h.value);
+    head.set(bhttp::field::content_type, "text/event-stream");
+    head.set(bhttp::field::cache_control, "no-store");
+    head.set("X-Accel-Buffering", "no");  // nginx would otherwise hold events back in its buffer
+    head.keep_alive(false);
+    const bool chunked = version >= 11;  // HTTP/1.0 has no chunks: there the body ends with the connection
+    head.chunked(chunked);
+    bhttp::response_serializer<bhttp::empty_body> serializer{head};
+    const auto write_timeout = std::chrono::seconds(options.request_timeout_s);
+    socket_layer.expires_after(write_timeout);
+    auto [ec_head, n_head] = co_await bhttp::async_write_header(stream, serializer, use_nothrow);
+    if (ec_head) {
+      socket_layer.close();
+      co_return;
+    }
+    // No read timeout from here: a live stream may be quiet for hours. Writes get one each.
+    socket_layer.expires_never();
+
+    // The client sends nothing more, so a completed read means it has gone (EOF, reset, TLS
+    // close_notify): that ends the stream now rather than at the next failed write.
+    asio::co_spawn(stream.get_executor(), watch_peer(stream, link), asio::detached);
+
+    bool writing = false;
+    link->on_wake = [&] {
+      // A write stuck on a client that does not read must not hold up a drop or a shutdown.
+      if (writing && (!accepting || events->end_reason() == End::slow_consumer)) socket_layer.cancel();
+    };
+    const auto ping_every = std::chrono::milliseconds(std::max(1, options.stream_ping_interval_ms));
+    auto last_write = clock::now();
+    End reason = End::client_gone;
+    bool write_failed = false;
+    for (;;) {
+      if (link->peer_gone) {
+        reason = End::client_gone;
+        break;
+      }
+      if (!accepting) {
+        reason = End::server_stopping;
+        break;
+      }
+      auto taken = EventStreamPort::take(*events);
+      if (taken.end == End::slow_consumer || (taken.data.empty() && taken.end != End::open)) {
+        reason = taken.end;
+        break;
+      }
+      std::string out = std::move(taken.data);
+      const bool ping = out.empty();
+      if (ping) {
+        if (clock::now() < last_write + ping_every) {
+          link->timer.expires_at(last_write + ping_every);
+          (void)co_await link->timer.async_wait(use_nothrow);
+          continue;
+        }
+        out = ": ping\n\n";
+      }
+      writing = true;
+      socket_layer.expires_after(write_timeout);
+      auto ec = co_await write_stream_bytes(stream, out, chunked);
+      socket_layer.expires_never();
+      writing = false;
+      if (!ping) EventStreamPort::wrote(*events, out.size());
+      if (ec) {
+        write_failed = true;
+        auto current = events->end_reason();
+        reason = !accepting ? End::server_stopping : current == End::slow_consumer ? End::slow_consumer : End::client_gone;
+        break;
+      }
+      last_write = clock::now();
+    }
+    link->on_wake = nullptr;
+    ending.reason = reason;
+
+    bool graceful = !write_failed && (reason == End::closed || reason == End::server_stopping);
+    if (graceful && chunked) {
+      socket_layer.expires_after(std::chrono::seconds(2));
+      auto [ec_last, n_last] = co_await asio::async_write(stream, bhttp::make_chunk_last(), use_nothrow);
+      socket_layer.expires_never();
+      graceful = !ec_last;
+    }
+    // watch_peer uses `stream`, which the caller destroys after we return: wait until it has ended.
+    socket_layer.cancel();
+    link->timer.expires_at(asio::steady_timer::time_point::max());
+    while (!link->peer_gone) (void)co_await link->timer.async_wait(use_nothrow);
+    // Cut off mid-stream: no use waiting for a TLS close_notify or an orderly FIN from this client.
+    if (!graceful) socket_layer.close();
+  }
+
+  template <class Stream>
+  static asio::awaitable<void> watch_peer(Stream& stream, std::shared_ptr<StreamLink> link) {
+    std::array<char, 512> scratch;
+    for (;;) {
+      auto [ec, n] = co_await stream.async_read_some(asio::buffer(scratch), use_nothrow);
+      if (ec) break;  // anything the client sends meanwhile is ignored
+    }
+    link->peer_gone = true;
+    link->timer.cancel();
+  }
+
+  template <class Stream>
+  static asio::awaitable<boost::system::error_code> write_stream_bytes(Stream& stream, std::string_view bytes,
+                                                                        bool chunked) {
+    auto buffer = asio::buffer(bytes.data(), bytes.size());
+    if (chunked) {
+      auto [ec, n] = co_await asio::async_write(stream, bhttp::make_chunk(buffer), use_nothrow);
+      co_return ec;
+    }
+    auto [ec, n] = co_await asio::async_write(stream, buffer, use_nothrow);
+    co_return ec;
   }
 
   template <class Stream>
@@ -261,6 +455,7 @@ void Server::stop_accepting() {
     boost::system::error_code ec;
     impl->acceptor.close(ec);
   });
+  impl_->wake_streams();
 }
 
 Status Server::reload_tls() {

@@ -26,12 +26,16 @@ struct ServerOptions {
   int idle_timeout_s = 60;
   int request_timeout_s = 30;  // reading one request, headers and body
   std::size_t max_connections = 19000;  // the process may hold 20,000 descriptors at most
+  // Event streams (Response::stream): a ": ping" comment after this long without a write, so that
+  // proxies and browsers do not give up on a quiet stream.
+  int stream_ping_interval_ms = 15000;
 };
 
 struct ServerStats {
   std::atomic<std::uint64_t> connections_open{0};
   std::atomic<std::uint64_t> requests{0};
   std::atomic<std::uint64_t> rejected_oversize{0};
+  std::atomic<std::uint64_t> streams_open{0};  // event streams being served
 };
 
 class Server {
@@ -41,7 +45,9 @@ class Server {
 
   // Binds and starts accepting. Fails with a clear Error when the port is taken or TLS files are bad.
   Status start();
-  // Stops accepting; open connections finish their current request and close.
+  // Stops accepting; open connections finish their current request and close. Open event streams
+  // end now (End::server_stopping; a write stuck on a slow client is cut) so that they do not hold
+  // shutdown up.
   void stop_accepting();
   // Re-reads the certificate and key (SIGHUP). Keeps the old ones when the new ones fail to load.
   Status reload_tls();

@@ -10,6 +10,7 @@
 #include "customers/directory.hpp"
 #include "notify/compose.hpp"
 #include "notify/customer_api.hpp"
+#include "notify/preview.hpp"
 #include "notify/recipients.hpp"
 #include "notify/rate_limiter.hpp"
 #include "text/kst.hpp"
@@ -211,58 +212,61 @@ struct Api::Impl {
     if (path.rfind("/v1/", 0) != 0) return fail(respond, make_error("not_found", "no such endpoint: " + path));
 
     auto req = std::make_shared<Request>(std::move(request));
-    authenticated(*req, respond, [this, req, respond](std::string key_id) {
-      const std::string& p = req->path;
-      const std::string& m = req->method;
-      if (p == "/v1/messages") {
-        if (m != "POST") return fail(respond, make_error("method_not_allowed", "use POST /v1/messages"));
-        return post_messages(*req, respond, key_id, false);
-      }
-      if (p == "/v1/messages/batch") {
-        if (m != "POST") return fail(respond, make_error("method_not_allowed", "use POST /v1/messages/batch"));
-        return post_messages(*req, respond, key_id, true);
-      }
-      if (p.rfind("/v1/messages/", 0) == 0) {
-        std::string id = p.substr(std::string("/v1/messages/").size());
-        if (id.empty() || id.find('/') != std::string::npos || id.size() > 64) {
-          return fail(respond, make_error("not_found", "no message with that id"));
-        }
-        if (m == "GET") return get_message(id, respond);
-        if (m == "DELETE") return cancel_message(id, respond);
-        return fail(respond, make_error("method_not_allowed", "use GET or DELETE on a message"));
-      }
-      if (p == "/v1/templates") {
-        if (m != "GET") return fail(respond, make_error("method_not_allowed", "use GET /v1/templates"));
-        return list_templates(respond);
-      }
-      if (p.rfind("/v1/templates/", 0) == 0) {
-        std::string name = p.substr(std::string("/v1/templates/").size());
-        if (m == "GET") return get_template(name, respond);
-        if (m == "PUT") return put_template(name, req->body, respond);
-        return fail(respond, make_error("method_not_allowed", "use GET or PUT on a template"));
-      }
-      if (p == "/v1/channels") {
-        if (m != "GET") return fail(respond, make_error("method_not_allowed", "use GET /v1/channels"));
-        return channels_view(respond);
-      }
-      if (p == "/v1/opt-outs" && m == "GET") return opt_outs(respond);
-      if (customer_links && p.rfind("/v1/customers/", 0) == 0 && p.size() > 20 &&
-          p.compare(p.size() - 6, 6, "/links") == 0) {
-        if (m != "GET") return fail(respond, make_error("method_not_allowed", "use GET on a customer's links"));
-        return links_view(p.substr(14, p.size() - 14 - 6), respond);
-      }
-      if (handle_push_subscription_route(*req, respond, store, clock, options.push)) return;
-      if (customers.handle(*req, respond)) return;
-      if (p.rfind("/v1/channels/", 0) == 0 && p.size() > 19 && p.compare(p.size() - 6, 6, "/drain") == 0) {
-        std::string provider = p.substr(13, p.size() - 13 - 6);
-        if (m != "POST" && m != "DELETE") {
-          return fail(respond, make_error("method_not_allowed", "POST drains a provider, DELETE ends the drain"));
-        }
-        return drain(provider, m == "POST", respond);
-      }
-      fail(respond, make_error("not_found", "no such endpoint: " + m + " " + p));
-    });
+    authenticated(*req, respond, [this, req, respond](std::string key_id) { route_v1(req, respond, key_id); });
     (void)method;
+  }
+
+  // The /v1 routes once the caller is known: by its API key, or trusted (the operator console).
+  void route_v1(const std::shared_ptr<Request>& req, const Responder& respond, const std::string& key_id) {
+    const std::string& p = req->path;
+    const std::string& m = req->method;
+    if (p == "/v1/messages") {
+      if (m != "POST") return fail(respond, make_error("method_not_allowed", "use POST /v1/messages"));
+      return post_messages(*req, respond, key_id, false);
+    }
+    if (p == "/v1/messages/batch") {
+      if (m != "POST") return fail(respond, make_error("method_not_allowed", "use POST /v1/messages/batch"));
+      return post_messages(*req, respond, key_id, true);
+    }
+    if (p.rfind("/v1/messages/", 0) == 0) {
+      std::string id = p.substr(std::string("/v1/messages/").size());
+      if (id.empty() || id.find('/') != std::string::npos || id.size() > 64) {
+        return fail(respond, make_error("not_found", "no message with that id"));
+      }
+      if (m == "GET") return get_message(id, respond);
+      if (m == "DELETE") return cancel_message(id, respond);
+      return fail(respond, make_error("method_not_allowed", "use GET or DELETE on a message"));
+    }
+    if (p == "/v1/templates") {
+      if (m != "GET") return fail(respond, make_error("method_not_allowed", "use GET /v1/templates"));
+      return list_templates(respond);
+    }
+    if (p.rfind("/v1/templates/", 0) == 0) {
+      std::string name = p.substr(std::string("/v1/templates/").size());
+      if (m == "GET") return get_template(name, respond);
+      if (m == "PUT") return put_template(name, req->body, respond);
+      return fail(respond, make_error("method_not_allowed", "use GET or PUT on a template"));
+    }
+    if (p == "/v1/channels") {
+      if (m != "GET") return fail(respond, make_error("method_not_allowed", "use GET /v1/channels"));
+      return channels_view(respond);
+    }
+    if (p == "/v1/opt-outs" && m == "GET") return opt_outs(respond);
+    if (customer_links && p.rfind("/v1/customers/", 0) == 0 && p.size() > 20 &&
+        p.compare(p.size() - 6, 6, "/links") == 0) {
+      if (m != "GET") return fail(respond, make_error("method_not_allowed", "use GET on a customer's links"));
+      return links_view(p.substr(14, p.size() - 14 - 6), respond);
+    }
+    if (handle_push_subscription_route(*req, respond, store, clock, options.push)) return;
+    if (customers.handle(*req, respond)) return;
+    if (p.rfind("/v1/channels/", 0) == 0 && p.size() > 19 && p.compare(p.size() - 6, 6, "/drain") == 0) {
+      std::string provider = p.substr(13, p.size() - 13 - 6);
+      if (m != "POST" && m != "DELETE") {
+        return fail(respond, make_error("method_not_allowed", "POST drains a provider, DELETE ends the drain"));
+      }
+      return drain(provider, m == "POST", respond);
+    }
+    fail(respond, make_error("not_found", "no such endpoint: " + m + " " + p));
   }
 
   // Signed links are handed out only for customers of the directory.
@@ -660,12 +664,37 @@ Status Api::put_template_now(const Template& t, const std::string& json_text) {
 
 ConsentNotices Api::consent_notices() { return impl_->consent_notices(); }
 
+std::function<Result<store::MessageRecord>(const json::value& request)> Api::message_composer() {
+  return [impl = impl_.get()](const json::value& request) {
+    return compose_message(request, impl->compose_context("system"));
+  };
+}
+
 void Api::set_public_routes(std::function<bool(const http::Request&, const http::Responder&)> routes) {
   impl_->public_routes = std::move(routes);
 }
 
 void Api::set_customer_links(std::function<json::object(const std::string& customer_id)> links) {
   impl_->customer_links = std::move(links);
+}
+
+void Api::handle_trusted(const std::string& key_id, http::Request&& request, http::Responder respond) {
+  if (request.path.rfind("/v1/", 0) != 0) {
+    return respond(error_response(make_error("not_found", "no such endpoint: " + request.path)));
+  }
+  impl_->route_v1(std::make_shared<http::Request>(std::move(request)), respond, key_id);
+}
+
+Result<boost::json::object> Api::preview(const boost::json::value& request, const std::string& key_id,
+                                         const Template* draft) {
+  ComposeContext context = impl_->compose_context(key_id);
+  if (draft) {
+    context.find_template = [this, draft = *draft](const std::string& name) -> std::optional<Template> {
+      if (name == draft.name) return draft;
+      return impl_->find_template(name);
+    };
+  }
+  return preview_message(request, context);
 }
 
 void Api::handle(http::Request&& request, http::Responder respond) { impl_->route(std::move(request), std::move(respond)); }

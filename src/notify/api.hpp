@@ -45,9 +45,21 @@ class Api {
 
   // How consent changes are confirmed to customers (for the pages that change consent).
   ConsentNotices consent_notices();
+  // Composes one message from an API-shaped request under the key id "system", with the current
+  // templates and chains; callable on the store's threads (staff alert emails). The Api must outlive it.
+  std::function<Result<store::MessageRecord>(const boost::json::value& request)> message_composer();
   // Routes without an API key (the customer's pages, push subscription): tried before the API's own;
   // true when answered. Set before the server starts.
   void set_public_routes(std::function<bool(const http::Request&, const http::Responder&)> routes);
+  // A /v1 request on behalf of someone already authenticated elsewhere (the operator console, whose
+  // operator is recorded as key_id "console:OPERATOR_ID"): routed as if made with an API key, without
+  // the key check and its rate limit.
+  void handle_trusted(const std::string& key_id, http::Request&& request, http::Responder respond);
+  // The preview of a message request (notify/preview.hpp) with the current templates and chains.
+  // With a draft, the template of that name is the draft instead of the stored one (template editing).
+  Result<boost::json::object> preview(const boost::json::value& request, const std::string& key_id,
+                                      const Template* draft = nullptr);
+
   // GET /v1/customers/{id}/links: the customer's signed page links, as a JSON object.
   void set_customer_links(std::function<boost::json::object(const std::string& customer_id)> links);
 

@@ -35,6 +35,18 @@ bool is_chain_channel(std::string_view channel) {
 }
 
 
+std::vector<std::string> ChainOverrides::get(const std::string& channel) const {
+  std::lock_guard lock(mutex_);
+  auto it = orders_.find(channel);
+  return it == orders_.end() ? std::vector<std::string>{} : it->second;
+}
+
+void ChainOverrides::set(const std::string& channel, std::vector<std::string> providers) {
+  std::lock_guard lock(mutex_);
+  if (providers.empty()) orders_.erase(channel);
+  else orders_[channel] = std::move(providers);
+}
+
 Result<std::vector<std::string>> resolve_chain(const std::vector<std::string>& requested,
                                                const DeliveryOptions& options, const ProviderLookup& find_provider,
                                                const std::string& field) {
@@ -56,11 +68,16 @@ Result<std::vector<std::string>> resolve_chain(const std::vector<std::string>& r
       steps.push_back(channel + "@" + provider);
       continue;
     }
-    auto it = options.channel_providers.find(channel);
-    if (it == options.channel_providers.end() || it->second.empty()) {
+    std::vector<std::string> order = options.chain_overrides ? options.chain_overrides->get(channel)
+                                                             : std::vector<std::string>{};
+    if (order.empty()) {
+      auto it = options.channel_providers.find(channel);
+      if (it != options.channel_providers.end()) order = it->second;
+    }
+    if (order.empty()) {
       return make_error("unknown_channel", "no provider is configured for channel '" + channel + "'", field);
     }
-    for (const auto& provider : it->second) steps.push_back(channel + "@" + provider);
+    for (const auto& provider : order) steps.push_back(channel + "@" + provider);
   }
   if (steps.size() > 16) return make_error("chain_too_long", "a chain has at most 16 steps", field);
   return steps;

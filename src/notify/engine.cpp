@@ -225,7 +225,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
       if (now >= next_housekeeping_ms) housekeeping(now);
     }
     publish_snapshot(now);
-    if (store.shared() && !stopping && now >= next_status_publish_ms) publish_node_status(now);
+    if (!stopping && now >= next_status_publish_ms) publish_node_status(now);
     if (stopping && (drained() || now >= drain_deadline_ms)) {
       finish_stop();
       return;
@@ -417,7 +417,8 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     persist([owner, until](store::StoreSession& s) { return s.renew_leases(owner, until); });
   }
 
-  // The cluster's view (GET /v1/channels on any node) is built from these rows.
+  // The cluster's view (GET /v1/channels on any node) and the status page are built from these rows
+  // (with one node too: the status page reads them the same way on either engine).
   void publish_node_status(TimeMs now) {
     next_status_publish_ms = now + kNodeStatusIntervalMs;
     if (publishing_status) return;  // the database is slow or away: one write at a time
@@ -668,14 +669,19 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     return ((now + kst) / day + 1) * day - kst;
   }
 
-  bool within_spending_cap(const std::string& channel, ProviderState* p, SendKind kind, TimeMs now) {
-    auto cap = options.daily_cap_krw.find(channel);
-    if (cap == options.daily_cap_krw.end() || cap->second <= 0) return true;
+  // Spending counts from KST midnight.
+  void roll_spending_day(TimeMs now) {
     std::int64_t day = (now + 9 * 3'600'000) / 86'400'000;
     if (day != spend_day) {
       spend_day = day;
       spent_today.clear();
     }
+  }
+
+  bool within_spending_cap(const std::string& channel, ProviderState* p, SendKind kind, TimeMs now) {
+    auto cap = options.daily_cap_krw.find(channel);
+    if (cap == options.daily_cap_krw.end() || cap->second <= 0) return true;
+    roll_spending_day(now);
     auto price = p->runtime.price.find(std::string(channels::to_string(kind)));
     double cost = price == p->runtime.price.end() ? 0 : price->second;
     if (spent_today[channel] + cost > cap->second) {
@@ -1061,7 +1067,10 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
       count_attempt(channel, p.runtime.name, at.outcome);
       if (res.outcome == SendOutcome::accepted) {
         auto price = p.runtime.price.find(std::string(channels::to_string(kind)));
-        if (price != p.runtime.price.end()) spent_today[channel] += price->second;
+        if (price != p.runtime.price.end()) {
+          roll_spending_day(clock.now_ms());
+          spent_today[channel] += price->second;
+        }
       }
       if (it == active.end()) continue;
       Active& a = it->second;
@@ -1340,7 +1349,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     }
     std::lock_guard lock(snapshot_mutex);
     snapshot = std::move(list);
-    snapshot_counters = EngineCounters{active.size(), queued};
+    snapshot_counters = EngineCounters{active.size(), queued, spent_today};
   }
 };
 

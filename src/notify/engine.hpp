@@ -7,6 +7,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -37,6 +38,8 @@ struct ChannelStatus {
 struct EngineCounters {
   std::size_t active = 0;  // messages held in memory
   std::size_t queued = 0;  // waiting for a provider
+  // Estimated spending since KST midnight by channel, from the configured prices (this node's sends).
+  std::map<std::string, double> spent_today_krw;
 };
 
 class Engine {

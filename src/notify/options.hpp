@@ -4,6 +4,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -32,9 +33,25 @@ struct AdOptions {
   std::string opt_out_number;   // free 080 opt-out line
 };
 
+// Provider orders changed at run time (the console's "chains", shared by every node through the
+// store's settings). Thread-safe: the API composes on I/O threads while a node applies new settings.
+class ChainOverrides {
+ public:
+  // The channel's order when one was set, else empty.
+  std::vector<std::string> get(const std::string& channel) const;
+  // An empty order removes the override (the configured one applies again).
+  void set(const std::string& channel, std::vector<std::string> providers);
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::string, std::vector<std::string>> orders_;
+};
+
 struct DeliveryOptions {
   std::vector<std::string> default_chain{"alimtalk", "sms"};
   std::map<std::string, std::vector<std::string>> channel_providers;  // channel → provider order
+  // Consulted before channel_providers; shared by every copy of these options.
+  std::shared_ptr<ChainOverrides> chain_overrides = std::make_shared<ChainOverrides>();
   TimeMs report_deadline_ms = 30'000;  // a sent step without a report by then moves on (ambiguous)
   int max_step_attempts = 5;
   // An ambiguous attempt is settled by the provider's status query no earlier than this after it

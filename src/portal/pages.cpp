@@ -6,6 +6,7 @@
 
 #include "common/crypto.hpp"
 #include "portal/short_links.hpp"
+#include "text/html.hpp"
 #include "text/kst.hpp"
 
 namespace jarip::portal {
@@ -37,21 +38,7 @@ const std::string& content_security_policy() {
 
 }  // namespace
 
-std::string html_escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + text.size() / 8);
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out.push_back(c);
-    }
-  }
-  return out;
-}
+std::string html_escape(std::string_view text) { return text::html_escape(text); }
 
 std::string text_to_html(std::string_view text) {
   std::string out;

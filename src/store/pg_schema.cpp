@@ -196,6 +196,95 @@ CREATE TABLE node_status (
   status_json TEXT NOT NULL
 );
 )sql",
+      // 2: the operator console, as SQLite's migration 8 (store/sqlite_schema.cpp says why each
+      // index is there). Keys that are listed in order or by prefix (email, action, settings key,
+      // notice id) compare in byte order (COLLATE "C"), as SQLite's do, so that the index serves
+      // the range. The message-search indexes are built on every partition of messages: on a large
+      // database this migration takes a while, and holds writes to messages meanwhile.
+      R"sql(
+CREATE TABLE operators (
+  id TEXT PRIMARY KEY,
+  email TEXT COLLATE "C" NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  role TEXT NOT NULL,
+  password_hash TEXT NOT NULL,
+  totp_secret TEXT NOT NULL,
+  locale TEXT NOT NULL,
+  on_duty BOOLEAN NOT NULL,
+  created_ms BIGINT NOT NULL,
+  updated_ms BIGINT NOT NULL,
+  disabled_ms BIGINT NOT NULL,
+  last_login_ms BIGINT NOT NULL
+);
+CREATE TABLE operator_sessions (
+  token_hash TEXT PRIMARY KEY,
+  operator_id TEXT NOT NULL,
+  csrf_token TEXT NOT NULL,
+  second_factor_pending BOOLEAN NOT NULL,
+  created_ms BIGINT NOT NULL,
+  last_seen_ms BIGINT NOT NULL,
+  expires_ms BIGINT NOT NULL,
+  remote_address TEXT NOT NULL,
+  user_agent TEXT NOT NULL
+);
+CREATE INDEX operator_sessions_by_operator ON operator_sessions (operator_id);
+CREATE INDEX operator_sessions_expires ON operator_sessions (expires_ms);
+CREATE TABLE login_failures (
+  key TEXT PRIMARY KEY,
+  window_start_ms BIGINT NOT NULL,
+  count BIGINT NOT NULL
+);
+CREATE TABLE audit_log (
+  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  at_ms BIGINT NOT NULL,
+  actor_id TEXT NOT NULL,
+  actor_email TEXT NOT NULL,
+  action TEXT COLLATE "C" NOT NULL,
+  target TEXT NOT NULL,
+  detail_json TEXT NOT NULL,
+  remote_address TEXT NOT NULL
+);
+CREATE INDEX audit_log_action ON audit_log (action, id);
+CREATE TABLE status_notices (
+  id TEXT COLLATE "C" PRIMARY KEY,
+  kind TEXT NOT NULL,
+  channel TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  title_ko TEXT NOT NULL,
+  title_en TEXT NOT NULL,
+  body_ko TEXT NOT NULL,
+  body_en TEXT NOT NULL,
+  created_ms BIGINT NOT NULL,
+  updated_ms BIGINT NOT NULL,
+  resolved_ms BIGINT NOT NULL,
+  created_by TEXT NOT NULL
+);
+CREATE UNIQUE INDEX status_notices_open_auto ON status_notices (channel) WHERE kind = 'auto' AND resolved_ms = 0;
+CREATE TABLE staff_alerts (
+  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  kind TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  dedup_key TEXT NOT NULL UNIQUE,
+  severity TEXT NOT NULL,
+  text_ko TEXT NOT NULL,
+  text_en TEXT NOT NULL,
+  detail_json TEXT NOT NULL,
+  delivery_json TEXT NOT NULL,
+  created_ms BIGINT NOT NULL,
+  acknowledged_by TEXT NOT NULL,
+  acknowledged_ms BIGINT NOT NULL
+);
+CREATE INDEX staff_alerts_recent ON staff_alerts (kind, subject, created_ms);
+CREATE TABLE settings (
+  key TEXT COLLATE "C" PRIMARY KEY,
+  value_json TEXT NOT NULL,
+  updated_ms BIGINT NOT NULL,
+  updated_by TEXT NOT NULL
+);
+CREATE INDEX messages_created ON messages (created_ms);
+CREATE INDEX messages_phone ON messages (phone, created_ms) WHERE phone <> '';
+CREATE INDEX messages_template ON messages (template_name, created_ms) WHERE template_name <> '';
+)sql",
   };
   return list;
 }

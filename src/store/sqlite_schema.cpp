@@ -212,6 +212,100 @@ CREATE TABLE IF NOT EXISTS node_status (
   status_json TEXT NOT NULL
 ) WITHOUT ROWID;
 )sql",
+      // 8: the operator console (store/records.hpp "Operator console"), and the indexes of its
+      //    message search. IF NOT EXISTS for the same reason as 7.
+      //  - status_notices_open_auto: at most one unresolved automatic notice per channel, so that
+      //    nodes noticing the same outage cannot open two.
+      //  - staff_alerts.dedup_key is unique: of several nodes seeing one event, one alert is kept.
+      //  - Message search: messages_created for the newest-first walk, messages_phone and
+      //    messages_template for the selective filters. Their columns are set when a message is accepted
+      //    and delivery never changes them, so they cost an insert each and nothing on the delivery
+      //    path; no index on state, which changes at every step (store/sqlite_messages_search.cpp).
+      R"sql(
+CREATE TABLE IF NOT EXISTS operators (
+  id TEXT PRIMARY KEY,
+  email TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  role TEXT NOT NULL,
+  password_hash TEXT NOT NULL,
+  totp_secret TEXT NOT NULL,
+  locale TEXT NOT NULL,
+  on_duty INTEGER NOT NULL,
+  created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL,
+  disabled_ms INTEGER NOT NULL,
+  last_login_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS operator_sessions (
+  token_hash TEXT PRIMARY KEY,
+  operator_id TEXT NOT NULL,
+  csrf_token TEXT NOT NULL,
+  second_factor_pending INTEGER NOT NULL,
+  created_ms INTEGER NOT NULL,
+  last_seen_ms INTEGER NOT NULL,
+  expires_ms INTEGER NOT NULL,
+  remote_address TEXT NOT NULL,
+  user_agent TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS operator_sessions_by_operator ON operator_sessions(operator_id);
+CREATE INDEX IF NOT EXISTS operator_sessions_expires ON operator_sessions(expires_ms);
+CREATE TABLE IF NOT EXISTS login_failures (
+  key TEXT PRIMARY KEY,
+  window_start_ms INTEGER NOT NULL,
+  count INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS audit_log (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  at_ms INTEGER NOT NULL,
+  actor_id TEXT NOT NULL,
+  actor_email TEXT NOT NULL,
+  action TEXT NOT NULL,
+  target TEXT NOT NULL,
+  detail_json TEXT NOT NULL,
+  remote_address TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_log_action ON audit_log(action, id);
+CREATE TABLE IF NOT EXISTS status_notices (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  channel TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  title_ko TEXT NOT NULL,
+  title_en TEXT NOT NULL,
+  body_ko TEXT NOT NULL,
+  body_en TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL,
+  resolved_ms INTEGER NOT NULL,
+  created_by TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS status_notices_open_auto ON status_notices(channel)
+  WHERE kind = 'auto' AND resolved_ms = 0;
+CREATE TABLE IF NOT EXISTS staff_alerts (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  kind TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  dedup_key TEXT NOT NULL UNIQUE,
+  severity TEXT NOT NULL,
+  text_ko TEXT NOT NULL,
+  text_en TEXT NOT NULL,
+  detail_json TEXT NOT NULL,
+  delivery_json TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  acknowledged_by TEXT NOT NULL,
+  acknowledged_ms INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS staff_alerts_recent ON staff_alerts(kind, subject, created_ms);
+CREATE TABLE IF NOT EXISTS settings (
+  key TEXT PRIMARY KEY,
+  value_json TEXT NOT NULL,
+  updated_ms INTEGER NOT NULL,
+  updated_by TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS messages_created ON messages(created_ms);
+CREATE INDEX IF NOT EXISTS messages_phone ON messages(phone, created_ms) WHERE phone <> '';
+CREATE INDEX IF NOT EXISTS messages_template ON messages(template_name, created_ms) WHERE template_name <> '';
+)sql",
   };
   return list;
 }

@@ -111,7 +111,8 @@ TEST(SqliteStore, MigratesVersionTwoIndexes) {
             SQLITE_OK);
   ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
   EXPECT_EQ(std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, 0))),
-            "messages_due,messages_leased,messages_purgeable,messages_report_deadline");
+            "messages_created,messages_due,messages_leased,messages_phone,messages_purgeable,messages_report_deadline,"
+            "messages_template");
   sqlite3_finalize(st);
   sqlite3_close(db);
 }
