@@ -13,6 +13,7 @@
 #include <thread>
 #include <unistd.h>
 
+#include "alerts/staff_alerts.hpp"
 #include "auth/api_keys.hpp"
 #include "channels/registry.hpp"
 #include "channels/transport.hpp"
@@ -327,6 +328,34 @@ int run_server(const Config& config) {
           [&status_service] { status_service.refresh(); }},
       console_options);
   console_ptr = &operator_console;
+  // Staff alerts: breakers opening and closing, spending caps, queue backlogs, told to on-duty
+  // operators on the console and by email (the email channel's own providers, never the failing one).
+  alerts::StaffAlertOptions alert_options;
+  alert_options.enabled = config.get("alerts.enabled", "true") != "false";
+  auto quiet_s = config.get_int_in("alerts.quiet_s", 600, 0, 86400);
+  auto backlog = config.get_int_in("alerts.queue_backlog_threshold", 1000, 0, 100'000'000);
+  auto backlog_s = config.get_int_in("alerts.queue_backlog_for_s", 60, 1, 86400);
+  if (!quiet_s || !backlog || !backlog_s) {
+    const Error& e = !quiet_s ? quiet_s.error() : !backlog ? backlog.error() : backlog_s.error();
+    log::error("invalid configuration", {{"error", e.message}, {"field", e.field}});
+    return 2;
+  }
+  alert_options.quiet_ms = *quiet_s * 1000;
+  alert_options.queue_backlog_threshold = *backlog;
+  alert_options.queue_backlog_for_ms = *backlog_s * 1000;
+  alert_options.console_url = sc.public_url;
+  alert_options.fallback_chain = sc.delivery.default_chain;
+  alerts::StaffAlertHooks alert_hooks;
+  alert_hooks.compose = api.message_composer();
+  alert_hooks.wake = [&engine] { engine.wake(); };
+  alert_hooks.on_alert = [&operator_console](const store::StaffAlertRecord& alert) {
+    boost::json::object o{{"id", alert.id},         {"kind", alert.kind},         {"subject", alert.subject},
+                          {"severity", alert.severity}, {"text_ko", alert.text_ko}, {"text_en", alert.text_en},
+                          {"created_ms", alert.created_ms}};
+    operator_console.publish("alert", boost::json::serialize(o));
+  };
+  alerts::StaffAlertService staff_alerts(engine_io, **store, clock, alerts::engine_snapshot_source(engine, metrics),
+                                         alert_options, alert_hooks, metrics);
   api.set_public_routes([&, push_routes, status_source](const http::Request& request, const http::Responder& respond) {
     return operator_console.handle(request, respond) || status::handle_status_route(request, respond, status_source) ||
            customer_pages.handle(request, respond) ||
@@ -372,6 +401,7 @@ int run_server(const Config& config) {
   reconfirm_job.start();
   status_service.start();
   board.start();
+  staff_alerts.start();
   api.set_ready(true);
   log::info("jarip listening", {{"address", sc.http.host + ":" + std::to_string(server.port())},
                                 {"tls", server.tls() ? "on" : "off"},
@@ -406,6 +436,7 @@ int run_server(const Config& config) {
     reconfirm_job.stop();
     board.stop();
     status_service.stop();
+    staff_alerts.stop();
     engine.stop(sc.shutdown_grace_s * 1000LL, [&, server_guard] {
       asio::post(server_io, [&, server_guard] {
         server_guard->reset();

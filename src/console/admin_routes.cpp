@@ -103,11 +103,11 @@ bool Console::Impl::admin_routes(const http::Request& request, const http::Respo
   }
   if (p.rfind("/console/api/operators/", 0) == 0) {
     std::string rest = p.substr(std::string("/console/api/operators/").size());
-    bool password = rest.size() > 9 && rest.compare(rest.size() - 9, 9, "/password") == 0;
-    std::string id = password ? rest.substr(0, rest.size() - 9) : rest;
+    bool reset_route = rest.size() > 9 && rest.compare(rest.size() - 9, 9, "/password") == 0;
+    std::string id = reset_route ? rest.substr(0, rest.size() - 9) : rest;
     auto body = body_object(request);
     if (!body) return fail(respond, body.error()), true;
-    if (!password && m == "PATCH") {
+    if (!reset_route && m == "PATCH") {
       with_caller(request, respond, Access{kAdmin}, [self, respond, id, body = *body, now](Caller c) {
         auto result = std::make_shared<store::OperatorRecord>();
         self->write_then(
@@ -168,7 +168,7 @@ bool Console::Impl::admin_routes(const http::Request& request, const http::Respo
       });
       return true;
     }
-    if (password && m == "POST") {
+    if (reset_route && m == "POST") {
       std::string new_password = string_field(*body, "password");
       if (auto st = auth::check_password_policy(new_password); !st) {
         return fail(respond, make_error("invalid_request", st.error().message, "password")), true;

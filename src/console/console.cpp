@@ -187,7 +187,7 @@ Console::Console(ConsoleDeps deps, ConsoleOptions options)
 void Console::Impl::close_streams(const std::string& token_hash, const std::string& operator_id) {
   std::lock_guard lock(streams_mutex);
   for (auto& s : streams) {
-    if ((!token_hash.empty() && s.token_hash == token_hash) || (!operator_id.empty() && s.operator_id == operator_id)) {
+    if ((!token_hash.empty() && crypto::constant_time_equals(s.token_hash, token_hash)) || (!operator_id.empty() && s.operator_id == operator_id)) {
       s.stream->close();
     }
   }

@@ -409,7 +409,7 @@ struct Api::Impl {
             auto existing = s.get_idempotency(key_id, idem);
             if (!existing) return existing.error();
             if (*existing) {
-              if ((*existing)->request_hash != request_hash) {
+              if (!crypto::constant_time_equals((*existing)->request_hash, request_hash)) {
                 return make_error("idempotency_conflict",
                                   "Idempotency-Key was already used with a different request body", "Idempotency-Key");
               }

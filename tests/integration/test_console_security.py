@@ -13,9 +13,11 @@
   * the status page: an AlimTalk outage in the simulator opens an automatic notice on /status.json,
     the Atom feed and the static copy, and recovery resolves it."""
 
+import http.client
 import json
 import os
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -23,6 +25,48 @@ import harness as h  # noqa: E402
 from console_client import Operator, create_operator, totp  # noqa: E402
 
 PASSWORD = "correct horse battery"
+
+
+class LiveBoard:
+    """GET /console/api/events read on a thread, as the console page's EventSource does."""
+
+    def __init__(self, j, operator):
+        self.events = []
+        self.lock = threading.Lock()
+        self.conn = http.client.HTTPConnection("127.0.0.1", j.port, timeout=30)
+        self.conn.request("GET", "/console/api/events", headers={"Cookie": "jarip_console=" + operator.cookie})
+        self.response = self.conn.getresponse()
+        self.content_type = self.response.getheader("Content-Type")
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        event, data = "", []
+        try:
+            while True:
+                line = self.response.fp.readline()
+                if not line:
+                    return
+                line = line.decode("utf-8").rstrip("\r\n")
+                if line.startswith("event: "):
+                    event = line[7:]
+                elif line.startswith("data: "):
+                    data.append(line[6:])
+                elif line == "":
+                    if event or data:
+                        with self.lock:
+                            self.events.append((event, "\n".join(data)))
+                    event, data = "", []
+        except Exception:  # noqa: BLE001 -- the connection was closed
+            return
+
+    def wait(self, predicate, timeout):
+        def found():
+            with self.lock:
+                return any(predicate(e, d) for e, d in self.events)
+        return h.wait_for(found, timeout, interval=0.1, what="live event")
+
+    def close(self):
+        self.conn.close()
 
 
 def main():
@@ -162,7 +206,9 @@ def main():
             r = agent.get("/console/api/messages/" + ids[0])
             R.check("a message's attempt timeline", r.status == 200 and len(r.json().get("attempts", [])) >= 1, r)
 
-        # ---- providers and chains -----------------------------------------------------------------
+        # ---- providers and chains, watched live ----------------------------------------------------
+        live = LiveBoard(j, owner)
+        R.check("the live stream starts with the board", live.wait(lambda e, d: e == "board" and "providers" in d, 10))
         r = owner.patch("/console/api/providers/nhn", {"drained": True, "reason": "점검"})
         R.check_eq("owner drains nhn", r.status, 200)
 
@@ -176,6 +222,9 @@ def main():
                 h.wait_for(lambda: breaker("nhn") == ("forced_open", True), 10, interval=0.3, what="drained"),
                 breaker("nhn"))
         owner.patch("/console/api/providers/nhn", {"drained": False})
+        R.check("the live stream pushed the drained board without being asked",
+                live.wait(lambda e, d: e == "board" and any(p["provider"] == "nhn" and p.get("drained")
+                                                            for p in json.loads(d)["providers"]), 10))
         R.check("and closed again when undrained",
                 h.wait_for(lambda: breaker("nhn") == ("closed", False), 10, interval=0.3, what="undrained"), breaker("nhn"))
         R.check_eq("a chain with an unknown provider is refused",
@@ -250,6 +299,21 @@ def main():
                     "vars": {"name": "김", "order": "C-4"}})
             time.sleep(0.2)
         R.check("recovery resolves it", not auto_notice() and len(auto_notice(False)) == 1, auto_notice(False))
+
+        # ---- staff alerts -------------------------------------------------------------------------
+        alerts = owner.get("/console/api/alerts").json().get("alerts", [])
+        kinds = {(a["kind"], a["subject"]) for a in alerts}
+        R.check("staff were alerted when the breakers opened", ("breaker_open", "solapi") in kinds, kinds)
+        R.check("and when they closed", ("breaker_closed", "solapi") in kinds, kinds)
+        opened = [a for a in alerts if a["kind"] == "breaker_open"]
+        if opened:
+            R.check("an alert is in Korean and English", opened[0]["text_ko"] and opened[0]["text_en"], opened[0])
+            R.check_eq("acknowledging needs a session",
+                       Operator(j, "agent@shop.example", PASSWORD).post("/console/api/alerts/%d/ack" % opened[0]["id"]).status, 401)
+            r = agent.post("/console/api/alerts/%d/ack" % opened[0]["id"])
+            R.check_eq("an agent acknowledges it", (r.status, bool(r.json().get("acknowledged_ms"))), (200, True))
+        R.check("the live stream carried an alert event", live.wait(lambda e, d: e == "alert", 5))
+        live.close()
     return b.results.finish()
 
 

@@ -8,7 +8,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <filesystem>
+#include <map>
 #include <mutex>
 
 #include "alerts/alert_texts.hpp"

@@ -248,12 +248,12 @@ function renderBanner() {
               : list.some((n) => n.severity === 'degraded') ? 'degraded' : 'info';
   el.className = 'banner banner-' + worst;
   el.dataset.severity = list.length ? worst : '';
-  replace(el, list.map((n) => h('div', {class: 'banner-item', testid: 'status-banner-item',
+  replace(el, h('div', {class: 'banner-items'}, list.map((n) => h('div', {class: 'banner-item', testid: 'status-banner-item',
                                         dataset: {noticeId: n.id, severity: n.severity || 'info', kind: n.kind || ''}},
     h('strong', {class: 'banner-severity'}, i18n.tOr('severity.' + n.severity, n.severity || '')),
     h('span', {class: 'banner-title'}, noticeTitle(n)),
-    noticeBody(n) ? h('span', {class: 'banner-body'}, noticeBody(n)) : null,
-    h('a', {href: '#/notices', class: 'banner-link'}, t('nav.notices')))));
+    noticeBody(n) ? h('span', {class: 'banner-body'}, noticeBody(n)) : null))),
+  list.length ? h('a', {href: '#/notices', class: 'banner-link'}, t('nav.notices')) : null);
 }
 
 function buildShell() {

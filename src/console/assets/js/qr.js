@@ -1,12 +1,13 @@
-// A small QR code encoder (byte mode, error correction level M, versions 1–10: up to 213 bytes, enough
+// A small QR code encoder (byte mode, error correction level M, versions 1–20: up to 666 bytes, enough
 // for an otpauth:// URI), drawn as inline SVG. Follows ISO/IEC 18004 as laid out in Project Nayuki's
 // reference implementation. qrSvg(text) throws when the text is too long.
 
 import {s} from './dom.js';
 
-// Level M, index = version (1–10).
-const ECC_PER_BLOCK = [-1, 10, 16, 26, 18, 24, 16, 18, 22, 22, 26];
-const NUM_BLOCKS = [-1, 1, 1, 1, 2, 2, 4, 4, 4, 5, 5];
+// Level M, index = version (1–20).
+const ECC_PER_BLOCK = [-1, 10, 16, 26, 18, 24, 16, 18, 22, 22, 26, 30, 22, 22, 24, 24, 28, 28, 26, 26, 26];
+const NUM_BLOCKS = [-1, 1, 1, 1, 2, 2, 4, 4, 4, 5, 5, 5, 8, 9, 9, 10, 10, 11, 13, 14, 16];
+const MAX_VERSION = 20;
 const FORMAT_BITS_M = 0;
 
 function rawModules(ver) {
@@ -68,11 +69,11 @@ function alignmentPositions(ver, size) {
 export function qrMatrix(text) {
   const bytes = Array.from(new TextEncoder().encode(text));
   let ver = 1;
-  for (; ver <= 10; ++ver) {
+  for (; ver <= MAX_VERSION; ++ver) {
     const countBits = ver <= 9 ? 8 : 16;
     if (4 + countBits + bytes.length * 8 <= dataCodewords(ver) * 8) break;
   }
-  if (ver > 10) throw new Error('text too long for a QR code here');
+  if (ver > MAX_VERSION) throw new Error('text too long for a QR code here');
   const size = ver * 4 + 17;
   const capacity = dataCodewords(ver) * 8;
 

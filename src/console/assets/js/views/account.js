@@ -98,7 +98,7 @@ export function render(root, {toast, changeLocale}) {
     const setup = button(t('account.totp_setup'), {class: 'primary', testid: 'totp-setup'});
     const area = h('div', {class: 'totp-setup'});
     replace(totp, h('h2', null, t('account.totp')), h('p', {testid: 'totp-state', dataset: {on: 'false'}}, t('account.totp_off')),
-      setup, area, error);
+      h('div', {class: 'actions start'}, setup), area, error);
     setup.addEventListener('click', async () => {
       error.hidden = true;
       try {

@@ -67,8 +67,9 @@ function providerRow(p) {
   const flags = [];
   flags.push(h('span', {class: ['badge', p.enabled === false ? 'off' : 'on'], testid: 'provider-enabled'},
                p.enabled === false ? t('provider.disabled') : t('provider.enabled')));
-  if (p.drained) flags.push(h('span', {class: 'badge warn', testid: 'provider-drained', title: p.drain_reason || ''},
-                              t('provider.drained') + (p.drain_reason ? ': ' + p.drain_reason : '')));
+  const reason = p.drain_reason || p.reason || '';
+  if (p.drained) flags.push(h('span', {class: 'badge warn', testid: 'provider-drained', title: reason},
+                              t('provider.drained') + (reason ? ': ' + reason : '')));
   return h('tr', {testid: 'provider-row', class: 'breaker-' + p.breaker_state,
                   dataset: {provider: p.provider, breaker: p.breaker_state, enabled: String(p.enabled !== false),
                             drained: String(!!p.drained)}},

@@ -73,6 +73,14 @@ export function render(root, {toast}) {
       edits.set(c.channel, o);
       drawChains();
     };
+    const remove = (i) => {
+      if (order.length <= 1) return;
+      edits.set(c.channel, order.filter((_, k) => k !== i));
+      drawChains();
+    };
+    // Providers configured for this channel but not in its chain.
+    const addable = ((board && board.providers) || [])
+      .filter((p) => (p.channels || []).includes(c.channel) && !order.includes(p.provider)).map((p) => p.provider);
     const save = button(t('common.save'), {class: 'primary small', testid: 'chain-save', disabled: !dirty, onclick: async () => {
       try {
         await api('PUT', '/chains/' + encodeURIComponent(c.channel), {providers: order});
@@ -84,7 +92,8 @@ export function render(root, {toast}) {
       }
     }});
     const reset = button(t('common.cancel'), {class: 'small', disabled: !dirty, onclick: () => { edits.delete(c.channel); drawChains(); }});
-    return h('article', {class: ['card', 'chain-card', dirty ? 'dirty' : ''], testid: 'chain-card', dataset: {channel: c.channel}},
+    return h('article', {class: ['card', 'chain-card', dirty ? 'dirty' : ''], testid: 'chain-card',
+                         dataset: {channel: c.channel, order: order.join(',')}},
       h('header', null, h('h3', null, channelName(c.channel))),
       h('ol', {class: 'chain-edit'}, order.map((name, i) => {
         const p = byName.get(name);
@@ -95,8 +104,15 @@ export function render(root, {toast}) {
             button('↑', {class: 'icon', 'aria-label': t('providers.up') + ' ' + name, testid: 'chain-up', disabled: i === 0,
                          onclick: () => move(i, -1)}),
             button('↓', {class: 'icon', 'aria-label': t('providers.down') + ' ' + name, testid: 'chain-down',
-                         disabled: i === order.length - 1, onclick: () => move(i, 1)})) : null);
+                         disabled: i === order.length - 1, onclick: () => move(i, 1)}),
+            button('×', {class: 'icon', 'aria-label': t('common.remove') + ' ' + name, testid: 'chain-remove',
+                         disabled: order.length <= 1, onclick: () => remove(i)})) : null);
       })),
+      admin && addable.length ? h('div', {class: 'chain-add'}, addable.map((name) =>
+        button('+ ' + name, {class: 'small', testid: 'chain-add', dataset: {provider: name}, onclick: () => {
+          edits.set(c.channel, order.concat([name]));
+          drawChains();
+        }}))) : null,
       admin ? h('div', {class: 'actions'}, reset, save) : null);
   }
 
