@@ -13,6 +13,14 @@ if [[ ! -s $data/demo-api-key ]]; then
   ./build-demo/jarip keys create --name demo --config config/jarip.demo.toml | tail -n 1 > "$data/demo-api-key"
 fi
 key=$(cat "$data/demo-api-key")
+# The console's first owner, with a password made here and kept beside the data (a demo only: a real
+# server's owner is made with `jarip operators create` and a password of the merchant's choosing).
+if [[ ! -s $data/demo-console-password ]]; then
+  head -c 12 /dev/urandom | base64 | tr -d '/+=' > "$data/demo-console-password"
+  ./build-demo/jarip operators create --email owner@demo.local --role owner --config config/jarip.demo.toml \
+    < "$data/demo-console-password" >/dev/null
+fi
+console_password=$(cat "$data/demo-console-password")
 
 pids=()
 cleanup() {
@@ -35,6 +43,9 @@ cat <<MSG
 
   jarip is running on http://127.0.0.1:8080 with the provider simulator (admin: http://127.0.0.1:9100).
   Demo API key: $key
+
+  Operator console: http://127.0.0.1:8080/console/   (owner@demo.local / $console_password)
+  Public status page: http://127.0.0.1:8080/status   (banner: http://127.0.0.1:8080/status/banner.js)
 
   Send an order notice (AlimTalk first, SMS if AlimTalk fails):
     curl -s -H "Authorization: Bearer $key" --json '{"recipient":{"phone":"010-1234-5678"},"template":"order_shipped","vars":{"name":"김민수","order":"A-1001"}}' http://127.0.0.1:8080/v1/messages
