@@ -2,7 +2,8 @@
 # Installs the Debian 12 packages jarip needs, only those missing. Usage:
 #   scripts/install-deps.sh          build and run (compiler, libraries)
 #   scripts/install-deps.sh --test   also what the tests need (clang for fuzzing/sanitizers, openssl, python3-dkim,
-#                                    Postfix with Cyrus SASL for the email tests)
+#                                    Postfix with Cyrus SASL for the email tests, PostgreSQL, Patroni and etcd for
+#                                    the storage drills, Chromium and Node.js for the console's browser tests)
 set -euo pipefail
 
 packages=(
@@ -11,7 +12,9 @@ packages=(
   libsqlite3-dev libpq-dev libssl-dev libsodium-dev libtomlplusplus-dev
 )
 if [[ ${1:-} == --test ]]; then
-  packages+=(libgtest-dev clang-14 libclang-rt-14-dev openssl procps python3-dkim postfix sasl2-bin libsasl2-modules postgresql-15 patroni etcd-server etcd-client)
+  packages+=(libgtest-dev clang-14 libclang-rt-14-dev openssl procps python3-dkim postfix sasl2-bin libsasl2-modules postgresql-15 patroni etcd-server etcd-client chromium)
+  # Node.js may come from elsewhere (NodeSource bundles npm): Debian's npm would fight it.
+  if ! command -v npm >/dev/null 2>&1; then packages+=(nodejs npm); fi
 fi
 
 missing=()
