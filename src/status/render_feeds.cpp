@@ -142,6 +142,13 @@ std::string render_atom(const StatusSnapshot& s, const PageLinks& links) {
   return out;
 }
 
+std::string banner_data_js(std::string_view status_json) {
+  // JSON is a JavaScript expression (U+2028/U+2029 included since ES2019), and an external script
+  // is never parsed as HTML, so the document goes in as it is.
+  return "window.jaripStatusBanner && window.jaripStatusBanner.receive && window.jaripStatusBanner.receive(" +
+         std::string(status_json) + ");\n";
+}
+
 std::shared_ptr<const RenderedStatus> render_all(StatusSnapshot snapshot) {
   auto out = std::make_shared<RenderedStatus>();
   PageLinks links = live_links(snapshot.public_url);

@@ -74,7 +74,8 @@ void answer(const http::Request& req, const http::Responder& respond, std::strin
 
 bool is_status_path(std::string_view p) {
   return p == "/status" || p == "/status/" || p == "/status.json" || p == "/status/status.json" ||
-         p == "/status/feed.atom" || p == "/status/banner.js" || p == "/status/status.css" || p == "/status/status.js";
+         p == "/status/feed.atom" || p == "/status/banner.js" || p == "/status/banner-data.js" ||
+         p == "/status/status.css" || p == "/status/status.js";
 }
 
 }  // namespace
@@ -141,6 +142,8 @@ bool handle_status_route(const http::Request& req, const http::Responder& respon
   }
   if (p == "/status.json" || p == "/status/status.json") {
     answer(req, respond, current->json, {"application/json", kDynamicCache, false, true});
+  } else if (p == "/status/banner-data.js") {
+    answer(req, respond, banner_data_js(current->json), {"text/javascript; charset=utf-8", kDynamicCache, false, true});
   } else if (p == "/status/feed.atom") {
     answer(req, respond, current->atom, {"application/atom+xml; charset=utf-8", kDynamicCache});
   } else {

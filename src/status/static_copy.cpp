@@ -88,6 +88,7 @@ Result<StaticCopyReport> write_static_copy(const StatusSnapshot& snapshot, const
       {"status.js", std::string(status_asset("status.js"))},
       {"banner.js", std::string(status_asset("banner.js"))},
       {"status.json", render_json(snapshot)},
+      {"banner-data.js", banner_data_js(render_json(snapshot))},
       {"feed.atom", render_atom(snapshot, links)},
       {"index.en.html", render_html(snapshot, "en", links)},
       // Last: a reader of the page finds everything it refers to already there.

@@ -176,6 +176,10 @@ std::string content_version(const StatusSnapshot& snapshot);
 // with a public_url they are made absolute.
 std::string render_atom(const StatusSnapshot& snapshot, const PageLinks& links);
 
+// banner-data.js: status.json as a script calling window.jaripStatusBanner.receive(…), for banner.js
+// when it cannot read status.json (no CORS on a plain web server, or the host page's connect-src).
+std::string banner_data_js(std::string_view status_json);
+
 // A snapshot with everything the routes serve rendered once.
 struct RenderedStatus {
   StatusSnapshot snapshot;
@@ -190,8 +194,8 @@ struct StaticCopyReport {
   std::vector<std::string> unchanged;  // already had this content
 };
 
-// Writes index.html (ko), index.en.html, status.json, feed.atom, banner.js, status.css and status.js
-// into `dir`, each atomically (a temporary file in the same directory, fsync, rename, fsync of the
+// Writes index.html (ko), index.en.html, status.json, banner-data.js, feed.atom, banner.js, status.css
+// and status.js into `dir`, each atomically (a temporary file in the same directory, fsync, rename, fsync of the
 // directory) and only when its content differs. Error "status_copy_failed" naming the path when the
 // directory is missing or a file cannot be written; files done before the failure stay.
 Result<StaticCopyReport> write_static_copy(const StatusSnapshot& snapshot, const std::filesystem::path& dir);
@@ -205,7 +209,7 @@ using StatusSnapshotSource = std::function<std::shared_ptr<const RenderedStatus>
 std::string choose_language(const http::Request& request);
 
 // Answers GET and HEAD for /status, /status/, /status.json, /status/status.json, /status/feed.atom,
-// /status/banner.js, /status/status.css and /status/status.js (405 with Allow for other methods;
+// /status/banner.js, /status/banner-data.js, /status/status.css and /status/status.js (405 with Allow for other methods;
 // 304 for a matching If-None-Match) and returns true; false for any other path (respond not called).
 // HEAD answers carry the headers without a body.
 bool handle_status_route(const http::Request& request, const http::Responder& respond,

@@ -3,6 +3,9 @@
 // Shows the open notices of the status page in a small dismissible box, in the host page's language
 // (<html lang>: Korean unless it says otherwise), and nothing at all while there are none. It reads
 // status.json from the directory the script itself came from, so the static copy works the same.
+// When that read fails (a web server serving the static copy without CORS headers, or a host page
+// whose CSP connect-src leaves our origin out), it loads banner-data.js from the same directory
+// instead: the same data as a script, which needs only what loading banner.js needed already.
 // It must never disturb the host page: one global (window.jaripStatusBanner, which also keeps a
 // second copy from running), DOM built with createElement/textContent only, styles set through
 // element.style (no stylesheet to clash with), and every error swallowed.
@@ -17,7 +20,14 @@
   } catch (e) {
     return;
   }
-  window.jaripStatusBanner = { version: 1 };
+  var shown = false;
+  window.jaripStatusBanner = {
+    version: 1,
+    // Called by banner-data.js.
+    receive: function (s) {
+      if (s && typeof s === "object") whenReady(function () { try { show(s); } catch (e) {} });
+    }
+  };
 
   var lang = (document.documentElement.getAttribute("lang") || "").toLowerCase();
   var en = lang !== "" && lang.indexOf("ko") !== 0;
@@ -39,6 +49,8 @@
   }
 
   function show(status) {
+    if (shown) return;
+    shown = true;
     var open = [];
     var notices = Array.isArray(status.notices) ? status.notices : [];
     for (var i = 0; i < notices.length; i++) if (notices[i] && notices[i].open === true) open.push(notices[i]);
@@ -104,10 +116,18 @@
     else document.addEventListener("DOMContentLoaded", fn);
   }
 
+  function loadDataScript() {
+    var tag = document.createElement("script");
+    // A new URL every 15 s: caches may keep it no longer than status.json itself.
+    tag.src = new URL("banner-data.js?t=" + Math.floor(Date.now() / 15000), base).href;
+    tag.async = true;
+    tag.addEventListener("load", function () { if (tag.parentNode) tag.parentNode.removeChild(tag); });
+    tag.addEventListener("error", function () { if (tag.parentNode) tag.parentNode.removeChild(tag); });
+    (document.head || document.documentElement).appendChild(tag);
+  }
+
   fetch(new URL("status.json", base).href, { credentials: "omit", cache: "no-cache" })
-    .then(function (r) { return r.ok ? r.json() : null; })
-    .then(function (s) {
-      if (s && typeof s === "object") whenReady(function () { try { show(s); } catch (e) {} });
-    })
-    .catch(function () {});
+    .then(function (r) { return r.ok ? r.json() : Promise.reject(new Error("status " + r.status)); })
+    .then(function (s) { window.jaripStatusBanner.receive(s); })
+    .catch(function () { try { loadDataScript(); } catch (e) {} });
 })();

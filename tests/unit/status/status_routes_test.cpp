@@ -100,6 +100,13 @@ TEST_F(StatusRoutes, FeedAndAssets) {
   EXPECT_EQ(header(*banner, "Cross-Origin-Resource-Policy"), "cross-origin");
   EXPECT_EQ(header(*banner, "X-Content-Type-Options"), "nosniff");
 
+  auto data = call("GET", "/status/banner-data.js");
+  EXPECT_EQ(data->content_type, "text/javascript; charset=utf-8");
+  EXPECT_EQ(data->body, banner_data_js(rendered_->json));
+  EXPECT_NE(data->body.find("window.jaripStatusBanner.receive({"), std::string::npos);
+  EXPECT_EQ(header(*data, "Cache-Control"), "public, max-age=15");
+  EXPECT_EQ(header(*data, "Cross-Origin-Resource-Policy"), "cross-origin");
+
   auto js = call("GET", "/status/status.js");
   EXPECT_EQ(js->content_type, "text/javascript; charset=utf-8");
   EXPECT_NE(js->body.find("data-version"), std::string::npos);
