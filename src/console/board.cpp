@@ -20,6 +20,7 @@ namespace json = boost::json;
 namespace {
 
 constexpr TimeMs kPushAtLeastEveryMs = 5000;
+constexpr TimeMs kSessionPurgeEveryMs = 3'600'000;
 
 // What one round read from the store.
 struct StoreView {
@@ -56,6 +57,7 @@ struct BoardService::Impl : std::enable_shared_from_this<Impl> {
   std::int64_t pending = 0;
   std::string last_pushed;
   TimeMs last_push_ms = 0;
+  TimeMs last_session_purge_ms = 0;
 
   mutable std::mutex mutex;
   json::object current;
@@ -122,9 +124,22 @@ struct BoardService::Impl : std::enable_shared_from_this<Impl> {
     first_apply = false;
   }
 
+  // Expired console sessions are deleted now and then (the console itself has no timer).
+  void purge_sessions(TimeMs now) {
+    if (now - last_session_purge_ms < kSessionPurgeEveryMs) return;
+    last_session_purge_ms = now;
+    store.write([now](store::StoreSession& s) -> Status {
+      auto purged = s.purge_operator_sessions(now);
+      return purged ? Status{} : Status(purged.error());
+    }, [](Status st) {
+      if (!st) log::warn("cannot purge expired console sessions", {{"error", st.error().message}});
+    });
+  }
+
   void finish_round(const StoreView& view, TimeMs now) {
     round_running = false;
     if (stopped) return;
+    purge_sessions(now);
     status::AppliedSettings applied = status::apply_settings(options.chains, view.settings);
     if (view.ok) apply_settings(applied);
     if (view.pending) {

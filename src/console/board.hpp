@@ -2,7 +2,8 @@
 // shared settings: every couple of seconds, on the engine's io_context, it reads the cluster's rows
 // (node status, settings, alerts, pending messages) on a reader thread, applies provider switches and
 // chain orders that changed to this node's engine, and composes the board document that
-// GET /console/api/board answers and the live stream pushes.
+// GET /console/api/board answers and the live stream pushes. Hourly, it also deletes expired console
+// sessions.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
