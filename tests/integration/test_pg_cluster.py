@@ -12,6 +12,7 @@ import time
 
 import harness as h
 import pg_fixture
+from console_client import Operator, create_operator
 
 N = int(os.environ.get("JARIP_CLUSTER_MESSAGES", "10000"))
 RATE = float(os.environ.get("JARIP_CLUSTER_RATE", "1500"))
@@ -61,6 +62,23 @@ def main():
         R.check_eq("cluster view: solapi seen by 2 nodes", prov.get("nodes"), 2)
         if prov.get("nodes") != 2:
             h.log("cluster view: %s" % json.dumps(view, ensure_ascii=False)[:1500])
+        # --- the status page is the cluster's, on either node ---------------------------------------
+        notice = {"title_ko": "점검 안내", "title_en": "Maintenance", "severity": "info"}
+        create_operator(a, "owner@shop.example", "correct horse battery", "owner")
+        owner = Operator(a, "owner@shop.example", "correct horse battery")
+        R.check_eq("the console signs in on node a", owner.login().status, 200)
+        R.check_eq("a status notice written on node a", owner.post("/console/api/notices", notice).status, 201)
+        elsewhere = Operator(c, "owner@shop.example", "correct horse battery")
+        elsewhere.cookie, elsewhere.csrf = owner.cookie, owner.csrf
+        R.check_eq("the same session works on node b (sessions live in the database)",
+                   elsewhere.get("/console/api/session").status, 200)
+
+        def same_status():
+            sa = h.http_request(a.url + "/status.json").json() or {}
+            sb = h.http_request(c.url + "/status.json").json() or {}
+            return sa.get("version") and sa.get("version") == sb.get("version") and \
+                any(n["title"]["ko"] == "점검 안내" for n in sb.get("notices", []))
+        R.check("both nodes serve the same status with the notice", h.wait_for(same_status, 15, what="same status"))
         a_node = [n["node"] for n in view["cluster"]["nodes"] if n.get("self")]
 
         # --- stream over both, kill -9 one ------------------------------------------------------
