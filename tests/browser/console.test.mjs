@@ -15,6 +15,7 @@
 
 import {test, before, after} from 'node:test';
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import {chromium} from 'playwright-core';
@@ -62,6 +63,7 @@ async function shot(p, name) {
 async function newPage(name, options = {}) {
   const ctx = await browser.newContext(Object.assign({viewport: {width: 1280, height: 900}, locale: 'ko-KR',
                                                       timezoneId: 'Asia/Seoul'}, options));
+  await ctx.grantPermissions(['clipboard-read', 'clipboard-write'], {origin: BASE}).catch(() => {});
   contexts.push(ctx);
   await ctx.exposeBinding('__jaripCspViolation', ({page: p}, v) => {
     problems.csp.push(Object.assign({page: name, url: p.url()}, v));
@@ -125,6 +127,22 @@ async function simHeal() {
   assert.ok(r.ok, 'simulator faults cleared: ' + r.status);
 }
 
+
+// RFC 6238 TOTP (SHA-1, 6 digits, 30 s) for a base32 secret, at time step `step`.
+function totp(secret, step) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const c of secret.replace(/=+$/, '').toUpperCase()) bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(step));
+  const mac = crypto.createHmac('sha1', key).update(counter).digest();
+  const o = mac[mac.length - 1] & 0xf;
+  return String((mac.readUInt32BE(o) & 0x7fffffff) % 1000000).padStart(6, '0');
+}
+
+const totpStep = () => Math.floor(Date.now() / 30000);
+
 let phoneSeq = 0;
 async function sendThroughApi(n, channels) {
   const out = [];
@@ -161,7 +179,9 @@ function step(name, fn) {
     try {
       await fn(t);
     } catch (e) {
-      if (page) await shot(page, 'FAILED-' + name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60));
+      for (const c of contexts) {
+        for (const p of c.pages()) await shot(p, 'FAILED-' + name.replace(/[^a-z0-9]+/gi, '-').slice(0, 50));
+      }
       throw e;
     }
   };
@@ -309,7 +329,11 @@ test('sign-in: throttled after repeated failures, with Retry-After', {skip}, ste
   assert.match(await err.textContent(), /\d+\s*(초|s)/, 'the wait is shown');
   // The right password is refused too while the window lasts.
   await signIn(p, email, password);
-  await p.waitForTimeout(500);
+  await p.waitForFunction(() => {
+    const e = document.querySelector('[data-testid="login-error"]');
+    const b = document.querySelector('[data-testid="login-submit"]');
+    return !!(e && !e.hidden && b && !b.disabled);
+  });
   assert.equal(await err.getAttribute('data-code'), 'too_many_attempts');
   assert.equal(await p.getByTestId('view-board').count(), 0, 'not signed in');
   const r = await p.evaluate(async ([e, pw]) => {
@@ -321,6 +345,47 @@ test('sign-in: throttled after repeated failures, with Retry-After', {skip}, ste
   assert.ok(Number(r.retry) > 0, 'Retry-After: ' + r.retry);
   await shot(p, 'login-throttled');
 }));
+
+test('two-step sign-in: TOTP set up on My account (secret, URI, QR), then a code is asked at sign-in', {skip},
+  step('totp', async () => {
+    const email = 'totp-probe@example.com';
+    const password = 'totp-probe-password-1';
+    const made = await consoleApi(page, 'POST', '/operators', {email, name: 'TOTP probe', role: 'viewer', password});
+    assert.ok(made.status === 201 || made.status === 409, 'operator created: ' + JSON.stringify(made));
+    const p = await newPage('totp');
+    await p.goto(BASE + '/console/');
+    await signIn(p, email, password);
+    await p.getByTestId('view-board').waitFor();
+    assert.equal(await p.getByTestId('nav-send').count(), 0, 'a viewer is not offered Send');
+    assert.equal(await p.getByTestId('nav-operators').count(), 0, 'nor Operators');
+    await p.goto(BASE + '/console/#/account');
+    await p.getByTestId('totp-setup').click();
+    const secret = await p.getByTestId('totp-secret').inputValue();
+    const uri = await p.getByTestId('totp-uri').textContent();
+    assert.match(secret, /^[A-Z2-7]{16,}=*$/, 'a base32 secret');
+    assert.ok(uri.startsWith('otpauth://totp/') && uri.includes('secret=' + secret), 'the otpauth URI: ' + uri);
+    await p.locator('[data-testid="totp-qr"] svg path').waitFor({state: 'attached'});
+    await shot(p, 'totp-setup');
+    const enabledAt = totpStep();
+    await p.getByTestId('totp-code').fill(totp(secret, enabledAt));
+    await p.getByTestId('totp-enable').click();
+    await p.locator('[data-testid="totp-state"][data-on="true"]').waitFor();
+    await p.getByTestId('logout').click();
+    await signIn(p, email, password);
+    await p.getByTestId('login-totp').waitFor();
+    await p.getByTestId('login-totp').fill(totp(secret, enabledAt - 20));
+    await p.getByTestId('login-totp-submit').click();
+    const err = p.getByTestId('login-error');
+    await err.waitFor({state: 'visible'});
+    assert.equal(await err.getAttribute('data-code'), 'invalid_code');
+    await shot(p, 'totp-wrong-code');
+    await p.getByTestId('login-totp').fill(totp(secret, Math.max(enabledAt + 1, totpStep())));
+    await p.getByTestId('login-totp-submit').click();
+    // Signed in: back on the page the address names (#/account).
+    await p.getByTestId('view-account').waitFor();
+    assert.match(await p.getByTestId('whoami').textContent(), /TOTP probe/);
+    await p.locator('[data-testid="totp-state"][data-on="true"]').waitFor();
+  }));
 
 test('send: live preview with the SMS byte counter and ad rules, then send', {skip}, step('send', async () => {
   await page.goto(BASE + '/console/#/send');
@@ -445,6 +510,102 @@ test('a provider outage in the simulator shows on the board and the status banne
     await shot(page, 'outage-recovered');
   }));
 
+test('providers: drain with a reason and undrain; change a channel\'s chain and put it back (admin)', {skip},
+  step('providers', async () => {
+    await page.goto(BASE + '/console/#/providers');
+    const row = () => page.locator('[data-testid="providers-admin"] [data-testid="provider-row"][data-provider="nhn"]');
+    await row().waitFor();
+    await page.evaluate(() => { window.__sameDocument = 'providers'; });
+    await row().getByTestId('provider-drain').click();
+    await page.getByTestId('drain-dialog').waitFor();
+    await page.getByTestId('drain-reason').fill('정기 점검 <b>test</b>');
+    await shot(page, 'provider-drain-dialog');
+    await page.getByTestId('confirm-ok').click();
+    await page.waitForFunction(() => {
+      const r = document.querySelector('[data-testid="providers-admin"] [data-testid="provider-row"][data-provider="nhn"]');
+      return r && r.dataset.drained === 'true' && r.dataset.breaker === 'forced_open';
+    }, null, {timeout: 20000});
+    await shot(page, 'provider-drained');
+    await row().getByTestId('provider-undrain').click();
+    await page.waitForFunction(() => {
+      const r = document.querySelector('[data-testid="providers-admin"] [data-testid="provider-row"][data-provider="nhn"]');
+      return r && r.dataset.drained === 'false' && r.dataset.breaker !== 'forced_open';
+    }, null, {timeout: 20000});
+
+    // AlimTalk's chain: add nhn, move it first, save; the board follows; then back to solapi alone.
+    const card = () => page.locator(`[data-testid="chain-card"][data-channel="${OUTAGE_CHANNEL}"]`);
+    const before = await card().getAttribute('data-order');
+    await card().locator('[data-testid="chain-add"][data-provider="nhn"]').click();
+    await card().locator('[data-testid="chain-item"][data-provider="nhn"]').getByTestId('chain-up').click();
+    assert.equal(await card().getAttribute('data-order'), 'nhn,' + before);
+    await card().getByTestId('chain-save').click();
+    await page.waitForFunction(([c, want]) => {
+      const el = document.querySelector(`[data-testid="chain-card"][data-channel="${c}"]`);
+      return el && el.dataset.order === want && !el.classList.contains('dirty');
+    }, [OUTAGE_CHANNEL, 'nhn,' + before], {timeout: 20000});
+    await shot(page, 'chain-changed');
+    await card().locator('[data-testid="chain-item"][data-provider="nhn"]').getByTestId('chain-remove').click();
+    await card().getByTestId('chain-save').click();
+    await page.waitForFunction(([c, want]) => {
+      const el = document.querySelector(`[data-testid="chain-card"][data-channel="${c}"]`);
+      return el && el.dataset.order === want && !el.classList.contains('dirty');
+    }, [OUTAGE_CHANNEL, before], {timeout: 20000});
+    const board = await consoleApi(page, 'GET', '/board');
+    const ch = board.json.channels.find((c) => c.channel === OUTAGE_CHANNEL);
+    assert.equal(ch.providers.join(','), before, 'the chain is back');
+    assert.equal(await page.evaluate(() => window.__sameDocument), 'providers', 'no reload happened');
+  }));
+
+test('API keys: a new key is shown once with a copy button, works, and stops working when revoked', {skip},
+  step('keys', async () => {
+    await page.goto(BASE + '/console/#/keys');
+    await page.getByTestId('key-name').fill('browser-test-key');
+    await page.getByTestId('key-create').click();
+    const value = page.getByTestId('key-value');
+    await value.waitFor();
+    const key = await value.inputValue();
+    assert.match(key, /^jrp_[0-9a-f]+_\S+$/, 'the whole key');
+    await page.getByTestId('key-copy').click();
+    const copied = await page.evaluate(() => navigator.clipboard.readText().catch(() => null));
+    if (copied !== null) assert.equal(copied, key, 'the copy button copied the key');
+    await shot(page, 'key-created');
+    const ok = await fetch(BASE + '/v1/channels', {headers: {Authorization: 'Bearer ' + key}});
+    assert.equal(ok.status, 200, 'the new key works');
+    await page.getByTestId('key-once-close').click();
+    assert.equal(await page.getByTestId('key-value').count(), 0, 'the key is not shown again');
+    const row = page.locator('[data-testid="key-row"]', {hasText: 'browser-test-key'});
+    await row.getByTestId('key-revoke').click();
+    await page.getByTestId('confirm-ok').click();
+    await page.locator('[data-testid="key-row"][data-revoked="true"]', {hasText: 'browser-test-key'}).waitFor();
+    let status = 200;
+    for (let i = 0; i < 40 && status === 200; ++i) {
+      await new Promise((r) => setTimeout(r, 250));
+      status = (await fetch(BASE + '/v1/channels', {headers: {Authorization: 'Bearer ' + key}})).status;
+    }
+    assert.equal(status, 401, 'the revoked key is refused');
+    await shot(page, 'key-revoked');
+  }));
+
+test('staff alerts and the audit log are listed', {skip}, step('alerts-audit', async () => {
+  await page.goto(BASE + '/console/#/alerts');
+  await page.locator('[data-testid="alerts-status"][data-loaded="true"]').waitFor({state: 'attached'});
+  const ack = page.getByTestId('alert-ack');
+  if (await ack.count()) {
+    const item = page.locator('[data-testid="alert-item"][data-acknowledged="false"]').first();
+    const id = await item.getAttribute('data-alert-id');
+    await item.getByTestId('alert-ack').click();
+    await page.locator(`[data-testid="alert-item"][data-alert-id="${id}"][data-acknowledged="true"]`).waitFor();
+  }
+  await shot(page, 'alerts');
+  await page.goto(BASE + '/console/#/audit');
+  await page.locator('[data-testid="audit-row"]').first().waitFor();
+  const actions = await page.locator('[data-testid="audit-row"]').evaluateAll((els) => els.map((e) => e.dataset.action));
+  for (const a of ['login', 'provider.update', 'chain.update', 'template.update']) {
+    assert.ok(actions.includes(a), `audit has ${a}: ${actions.slice(0, 30)}`);
+  }
+  await shot(page, 'audit');
+}));
+
 test('status notices: write one in Korean and English, see it in the banner, resolve it', {skip}, step('notice', async () => {
   await page.goto(BASE + '/console/#/notices');
   await page.getByTestId('notice-form').waitFor();
@@ -513,6 +674,7 @@ test('on a phone: the navigation collapses and opens with touch-sized controls',
   await shot(p, 'phone-board');
   await toggle.tap();
   await p.getByTestId('nav-messages').waitFor({state: 'visible'});
+  await p.waitForTimeout(400);  // the slide-in transition
   await shot(p, 'phone-nav-open');
   await p.getByTestId('nav-messages').tap();
   await p.getByTestId('view-messages').waitFor();

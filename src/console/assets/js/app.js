@@ -61,7 +61,9 @@ export function toast(text, {kind = 'info', link = null, timeout = 6000, testid 
   const remove = () => el.remove();
   close.addEventListener('click', remove);
   if (link) el.querySelector('a').addEventListener('click', remove);
-  toastArea().appendChild(el);
+  const area = toastArea();
+  area.appendChild(el);
+  while (area.children.length > 3) area.firstChild.remove();  // the newest three
   if (timeout) setTimeout(remove, timeout);
   return el;
 }

@@ -1,6 +1,6 @@
 // Staff alerts: newest first (paged), acknowledge; new ones arrive live (SSE `alert`).
 
-import {api, can, query} from '../api.js';
+import {api, can, query, session} from '../api.js';
 import {h, replace, button} from '../dom.js';
 import {t, tOr, errorText, fmtTime, locale} from '../i18n.js';
 import * as live from '../live.js';
@@ -9,9 +9,16 @@ export function alertText(a) {
   return (locale() === 'en' ? a.text_en : a.text_ko) || a.text || a.subject || a.kind || '';
 }
 
+// The operator who acknowledged: the server names them by id; the signed-in one is shown by name.
+function who(id) {
+  const me = session.operator;
+  if (me && id && (id === me.id || id === me.email)) return me.name || me.email;
+  return id || '?';
+}
+
 export function render(root, {toast}) {
   const list = h('ol', {class: 'alert-list', testid: 'alerts-list'});
-  const status = h('p', {class: 'muted'}, t('common.loading'));
+  const status = h('p', {class: 'muted', testid: 'alerts-status'}, t('common.loading'));
   const more = button(t('common.more'), {testid: 'alerts-more', hidden: true});
   replace(root, h('div', {class: 'view-head'}, h('h1', null, t('alerts.title'))), status, list, more);
   const items = new Map();
@@ -32,11 +39,11 @@ export function render(root, {toast}) {
                     dataset: {alertId: a.id, acknowledged: String(acked), kind: a.kind || ''}},
       h('header', null,
         h('span', {class: ['badge', 'severity-' + (a.severity || 'info')]}, tOr('severity.' + a.severity, a.severity || '')),
-        h('strong', null, a.subject || a.kind || ''), h('time', {class: 'muted'}, a.created || fmtTime(a.created_ms))),
+        h('strong', null, a.subject || a.kind || ''), h('time', {class: 'muted'}, a.created_ms ? fmtTime(a.created_ms) : a.created || '')),
       h('p', {class: 'alert-text'}, alertText(a)),
       delivery.length ? h('p', {class: 'muted small'}, t('alerts.delivery', {list: delivery.join(', ')})) : null,
       acked ? h('p', {class: 'muted small', testid: 'alert-acked'},
-        t('alerts.acked', {who: a.acknowledged_by || '?', time: fmtTime(a.acknowledged_ms)})) : ack);
+        t('alerts.acked', {who: who(a.acknowledged_by), time: fmtTime(a.acknowledged_ms)})) : ack);
   }
 
   function put(a, {prepend = false} = {}) {
@@ -59,6 +66,7 @@ export function render(root, {toast}) {
       next = r && r.next !== undefined && r.next !== null ? r.next : null;
       more.hidden = next === null;
       status.textContent = items.size ? '' : t('common.empty');
+      status.dataset.loaded = 'true';
     } catch (e) {
       status.textContent = errorText(e);
       status.className = 'form-error';

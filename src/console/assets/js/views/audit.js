@@ -34,7 +34,7 @@ export function render(root, {query: q, navigate}) {
       if (!alive) return;
       for (const e of (r && r.entries) || []) {
         tbody.appendChild(h('tr', {testid: 'audit-row', dataset: {action: e.action || ''}},
-          h('td', {'data-label': t('audit.at')}, e.at || fmtTime(e.at_ms)),
+          h('td', {'data-label': t('audit.at')}, e.at_ms ? fmtTime(e.at_ms) : e.at || ''),
           h('td', {'data-label': t('audit.actor')}, e.actor_email || e.actor_id || '—'),
           h('td', {'data-label': t('audit.action'), class: 'mono'}, e.action || ''),
           h('td', {'data-label': t('audit.target')}, e.target || ''),

@@ -78,7 +78,7 @@ export function render(root, {params, query: q, navigate}) {
       for (const m of rows) {
         const link = h('a', {href: '#/messages/' + encodeURIComponent(m.id), class: 'mono'}, m.id);
         tbody.appendChild(h('tr', {testid: 'message-row', dataset: {messageId: m.id, state: m.state}},
-          h('td', {'data-label': t('messages.created')}, m.created || fmtTime(m.created_ms)),
+          h('td', {'data-label': t('messages.created')}, m.created_ms ? fmtTime(m.created_ms) : m.created || ''),
           h('td', {'data-label': t('messages.id')}, link),
           h('td', {'data-label': t('messages.state')}, stateBadge(m.state)),
           h('td', {'data-label': t('messages.kind')}, tOr('kind.' + m.kind, m.kind || '')),
@@ -121,7 +121,7 @@ function renderDetail(root, id) {
       h('div', {class: 'detail-head'}, stateBadge(m.status), h('span', null, tOr('kind.' + m.kind, m.kind || ''))),
       dl([[t('messages.recipient'), recipientText(m.recipient)], [t('messages.template'), m.template],
           [t('messages.chain'), (m.channels || []).join(' → ')], [t('messages.step'), m.step !== undefined ? String(m.step) : ''],
-          [t('messages.created'), m.created_at || fmtTime(m.created_ms)], [t('messages.via'), m.delivered_via],
+          [t('messages.created'), fmtTime(m.created_ms || Date.parse(m.created_at || '')) === '—' ? m.created_at : fmtTime(m.created_ms || Date.parse(m.created_at))], [t('messages.via'), m.delivered_via],
           [t('messages.reason'), reason]]),
       m.body_purged ? h('p', {class: 'muted'}, t('messages.body_purged')) : null));
     root.appendChild(h('section', {class: 'section'}, h('h2', null, t('messages.attempts')),

@@ -39,11 +39,16 @@ export function variableRows(onChange) {
   add.addEventListener('click', () => { row().querySelector('input').focus(); });
   return {
     el: h('div', {class: 'vars'}, list, add),
-    values() {
+    // {name: value} of the rows with a name; an empty value is left out (the server then says which
+    // variable has no value), or, with `placeholder`, stands for itself (#{name}) in a preview.
+    values({placeholder = false} = {}) {
       const o = {};
       for (const r of list.children) {
         const [k, v] = r.querySelectorAll('input');
-        if (k.value.trim()) o[k.value.trim()] = v.value;
+        const name = k.value.trim();
+        if (!name) continue;
+        if (v.value !== '') o[name] = v.value;
+        else if (placeholder) o[name] = '#{' + name + '}';
       }
       return o;
     },

@@ -104,8 +104,12 @@ function openEditor(editor, name, doc, {toast, navigate, isNew}) {
     });
     return {path, el, wrap: field(t(label), el)};
   });
+  // Only the forms the document has are offered as fields (a form is added in the JSON).
   function syncFields(d) {
-    for (const f of inputs) if (document.activeElement !== f.el) f.el.value = getPath(d, f.path);
+    for (const f of inputs) {
+      if (document.activeElement !== f.el) f.el.value = getPath(d, f.path);
+      f.wrap.hidden = !(d[f.path[0]] && typeof d[f.path[0]] === 'object');
+    }
   }
   function parse() {
     try {
@@ -127,7 +131,7 @@ function openEditor(editor, name, doc, {toast, navigate, isNew}) {
     if (!d) return;
     const mine = ++seq;
     try {
-      const r = await api('POST', '/templates/preview', {document: d, variables: vars.values(), locale: loc.value});
+      const r = await api('POST', '/templates/preview', {document: d, variables: vars.values({placeholder: true}), locale: loc.value});
       if (mine !== seq) return;
       previewError.hidden = true;
       renderForms(preview, r && r.forms ? r : {forms: r || {}});
