@@ -54,8 +54,9 @@ tested=$(date +%s)
 echo "== integration tests"
 if ctest --test-dir "$build" -N -L integration | grep -q 'Total Tests: [1-9]'; then
   # One at a time: they start servers, possibly on fixed ports.
-  # long_drill: the PostgreSQL failover drills, run by the plain pass only (CMakeLists.txt).
-  ctest --test-dir "$build" --output-on-failure -L integration -LE long_drill || status=1
+  # long_drill: the PostgreSQL failover drills; browser: the console page in Chromium. Both are run by
+  # the plain pass only (CMakeLists.txt).
+  ctest --test-dir "$build" --output-on-failure -L integration -LE 'long_drill|browser' || status=1
 else
   echo "(none yet: tests/integration/test_*.py)"
 fi

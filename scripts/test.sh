@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh --test
+# Chromium and Node.js were just installed: the browser tests must run, not skip.
+export JARIP_REQUIRE_BROWSER=1
 start=$(date +%s)
 BUILD_DIR=build ./scripts/build.sh
 (cd build && ctest --output-on-failure -j2 --timeout 900)

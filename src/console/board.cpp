@@ -31,6 +31,19 @@ struct StoreView {
   bool ok = true;
 };
 
+// The operator's reason for a drain, from the provider's setting ({"reason": …}); empty when none.
+std::string setting_reason(const std::vector<store::SettingRecord>& settings, const std::string& provider) {
+  for (auto& s : settings) {
+    if (s.key != "provider." + provider) continue;
+    boost::system::error_code ec;
+    json::value v = json::parse(s.value_json, ec);
+    if (ec || !v.is_object()) return {};
+    auto* reason = v.as_object().if_contains("reason");
+    return reason && reason->is_string() ? std::string(reason->as_string()) : std::string();
+  }
+  return {};
+}
+
 }  // namespace
 
 struct BoardService::Impl : std::enable_shared_from_this<Impl> {
@@ -172,6 +185,7 @@ struct BoardService::Impl : std::enable_shared_from_this<Impl> {
       bool drained = setting != applied.provider_settings.end() && setting->second.drained;
       o["enabled"] = enabled;
       o["drained"] = drained;
+      o["drain_reason"] = drained ? setting_reason(view.settings, p.provider) : std::string();
       o["since_ms"] = p.since_ms;
       // The names docs/console-api.md gives (the /v1/channels names stay as they are).
       o["breaker_state"] = p.breaker_state;

@@ -235,7 +235,9 @@ bool Console::handle(const http::Request& request, const http::Responder& respon
     return true;
   }
   http::Response r{200, content_type_for(asset), std::string(content), {}};
-  r.headers.push_back({"Cache-Control", asset == "index.html" ? "no-cache" : "public, max-age=300"});
+  // Revalidated on every load: after an upgrade the page never runs yesterday's script against
+  // today's API (the files are small, and served from memory).
+  r.headers.push_back({"Cache-Control", "no-cache"});
   wrapped(std::move(r));
   return true;
 }
