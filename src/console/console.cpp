@@ -30,24 +30,6 @@ std::string content_type_for(std::string_view path) {
   return "application/octet-stream";
 }
 
-// The token from "Cookie: a=b; jarip_console=TOKEN".
-std::string cookie_token(const http::Request& request) {
-  std::string_view header = request.header("Cookie");
-  std::string_view name = kSessionCookie;
-  std::size_t pos = 0;
-  while (pos < header.size()) {
-    while (pos < header.size() && (header[pos] == ' ' || header[pos] == ';')) ++pos;
-    std::size_t end = header.find(';', pos);
-    if (end == std::string_view::npos) end = header.size();
-    std::string_view pair = header.substr(pos, end - pos);
-    if (pair.size() > name.size() && pair.substr(0, name.size()) == name && pair[name.size()] == '=') {
-      return std::string(pair.substr(name.size() + 1));
-    }
-    pos = end + 1;
-  }
-  return {};
-}
-
 bool changes_state(const std::string& method) { return method != "GET" && method != "HEAD"; }
 
 }  // namespace
@@ -131,7 +113,7 @@ void Console::Impl::write_then(const http::Responder& respond, store::Store::Wri
 
 void Console::Impl::with_caller(const http::Request& request, const http::Responder& respond, Access access,
                                 std::function<void(Caller)> next) {
-  std::string token = cookie_token(request);
+  std::string token = http::cookie_value(request.header("Cookie"), kSessionCookie);
   if (token.empty() || token.size() > 128) {
     return fail(respond, make_error("not_signed_in", "sign in first"));
   }

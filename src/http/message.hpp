@@ -65,6 +65,8 @@ using Responder = std::function<void(Response)>;
 using Handler = std::function<void(Request&& request, Responder respond)>;
 
 bool iequals(std::string_view a, std::string_view b);
+// The value of cookie `name` in a Cookie header ("a=b; name=value"); empty when absent.
+std::string cookie_value(std::string_view cookie_header, std::string_view name);
 // plus_is_space: '+' means ' ' in query strings (form encoding), not in paths.
 std::string percent_decode(std::string_view text, bool plus_is_space);
 

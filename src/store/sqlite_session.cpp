@@ -358,8 +358,13 @@ Status SqliteSession::release_all_leases() {
 }
 
 Result<std::int64_t> SqliteSession::count_pending() {
+  // Two counts, each over its partial index (messages_due, messages_report_deadline): one condition
+  // over every state would scan every message kept (0.2 s at 160k rows, on the reader thread that
+  // also serves the console's session checks).
   auto s = db_.prepare_static(JARIP_SQL(
-      "SELECT COUNT(*) FROM messages WHERE state IN ('accepted', 'held', 'sending', 'sent')"));
+      "SELECT (SELECT COUNT(*) FROM messages INDEXED BY messages_due "
+      "        WHERE state = 'accepted' OR state = 'held' OR state = 'sending') + "
+      "(SELECT COUNT(*) FROM messages INDEXED BY messages_report_deadline WHERE state = 'sent')"));
   if (s.step() != SQLITE_ROW) return db_.last_error("count pending");
   return s.int64(0);
 }
