@@ -6,13 +6,21 @@
 // ": ping" comment after a quiet interval (ServerOptions::stream_ping_interval_ms) so that proxies and
 // browsers keep the connection, and closes the connection when the stream ends (no keep-alive reuse).
 //
+// One stream belongs to one response. A client that reconnects (EventSource does so by itself)
+// arrives as a new request, with the last id it saw in the Last-Event-ID header.
+//
 // Threads: every member may be called from any thread, at any time, also before the server has
 // taken the stream and after it has ended. send() never blocks on the network; it queues and wakes
 // the connection.
 //
 // Bound: bytes queued but not yet written (including the chunk being written) are limited to
-// max_buffered_bytes. A send() that would pass it ends the stream with End::slow_consumer instead:
-// a client that does not read is dropped, it never makes the server's memory grow.
+// max_buffered_bytes. A send() that would pass it (so also one event larger than the bound) ends the
+// stream with End::slow_consumer instead: a client that does not read is dropped, with the write
+// stuck on it cut, and never makes the server's memory grow. A write that makes no progress for
+// ServerOptions::request_timeout_s also ends the stream (client_gone).
+//
+// Lifetime: shared. The server holds the stream while it serves it; the handler's side may keep it
+// longer (send() then returns false) or drop it at any time (the stream goes on until it ends).
 //
 // End: the stream ends once, for the first of: close() (what is queued is still written, then the
 // response ends properly), the bound (slow_consumer), the client going away or a failed write
