@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "http/event_stream.hpp"
+#include "support/test_certificate.hpp"
 #include "http/server.hpp"
 
 namespace jarip::http {
@@ -74,35 +75,13 @@ struct Certificate {
 };
 
 std::unique_ptr<Certificate> make_certificate() {
-  EVP_PKEY* key = EVP_EC_gen("P-256");
-  X509* cert = X509_new();
-  X509_set_version(cert, 2);
-  ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
-  X509_gmtime_adj(X509_getm_notBefore(cert), -60);
-  X509_gmtime_adj(X509_getm_notAfter(cert), 3600);
-  X509_set_pubkey(cert, key);
-  X509_NAME* name = X509_get_subject_name(cert);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("localhost"), -1, -1, 0);
-  X509_set_issuer_name(cert, name);
-  X509_sign(cert, key, EVP_sha256());
-  auto to_pem = [](auto write) {
-    BIO* bio = BIO_new(BIO_s_mem());
-    write(bio);
-    char* data = nullptr;
-    long size = BIO_get_mem_data(bio, &data);
-    std::string out(data, static_cast<std::size_t>(size));
-    BIO_free(bio);
-    return out;
-  };
+  auto pem = testing::make_test_certificate("localhost");
   auto out = std::make_unique<Certificate>();
   auto base = std::filesystem::temp_directory_path() / ("jarip-sse-test-" + std::to_string(::getpid()));
   out->cert_file = base.string() + "-cert.pem";
   out->key_file = base.string() + "-key.pem";
-  std::ofstream(out->cert_file, std::ios::binary) << to_pem([&](BIO* b) { PEM_write_bio_X509(b, cert); });
-  std::ofstream(out->key_file, std::ios::binary)
-      << to_pem([&](BIO* b) { PEM_write_bio_PrivateKey(b, key, nullptr, nullptr, 0, nullptr, nullptr); });
-  X509_free(cert);
-  EVP_PKEY_free(key);
+  std::ofstream(out->cert_file, std::ios::binary) << pem.cert_pem;
+  std::ofstream(out->key_file, std::ios::binary) << pem.key_pem;
   return out;
 }
 
