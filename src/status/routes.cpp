@@ -115,6 +115,7 @@ bool handle_status_route(const http::Request& req, const http::Responder& respon
     http::Response r = http::Response::text(405, "method not allowed\n");
     r.headers.push_back({"Allow", "GET, HEAD"});
     r.headers.push_back({"X-Content-Type-Options", "nosniff"});
+    r.headers.push_back({"Content-Security-Policy", kCsp});
     respond(std::move(r));
     return true;
   }

@@ -85,6 +85,8 @@ def main():
         owner = Operator(j, "owner@shop.example", PASSWORD)
 
         # ---- headers ------------------------------------------------------------------------------
+        R.check("the status is known shortly after start",
+                h.wait_for(lambda: h.http_request(j.url + "/status.json").status == 200, 20, what="status"))
         for path in ("/console/", "/console/api/session", "/status", "/status.json"):
             r = h.http_request(j.url + path)
             csp = r.header("Content-Security-Policy") or ""
