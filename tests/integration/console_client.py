@@ -4,6 +4,7 @@ the console page does, and creates operators with the CLI."""
 import base64
 import hashlib
 import hmac
+import os
 import struct
 import subprocess
 import time
@@ -13,8 +14,11 @@ import harness as h
 
 def create_operator(j, email, password, role="owner"):
     """`jarip operators create`, the password on stdin (never on the command line)."""
+    # jarip reads JARIP_* variables as configuration and refuses unknown ones: pass none of the test's.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JARIP_")}
     r = subprocess.run([j.bench.bin("jarip"), "operators", "create", "--email", email, "--role", role,
-                        "--config", j.config_path], input=password + "\n", capture_output=True, text=True, timeout=60)
+                        "--config", j.config_path], input=password + "\n", capture_output=True, text=True,
+                       timeout=60, env=env)
     if r.returncode != 0:
         raise RuntimeError("operators create failed: %s %s" % (r.stdout, r.stderr))
     return r
