@@ -50,7 +50,7 @@ Console::Impl::Impl(ConsoleDeps d, ConsoleOptions o) : deps(std::move(d)), optio
   if (h) dummy_hash = *h;
 }
 
-Console::Impl::~Impl() { hashing.join(); }
+Console::Impl::~Impl() = default;
 
 http::Response Console::Impl::json_response(int status, const json::value& body) {
   return http::Response::json(status, json::serialize(body));
@@ -176,6 +176,10 @@ void Console::Impl::close_streams(const std::string& token_hash, const std::stri
 }
 
 Console::~Console() {
+  // A sign-in being hashed finishes here, on this thread: the pool must not be joined from its own
+  // thread, which is where the last reference to Impl could otherwise be dropped.
+  impl_->hashing.stop();
+  impl_->hashing.join();
   std::vector<Impl::LiveStream> streams;
   {
     std::lock_guard lock(impl_->streams_mutex);
