@@ -19,6 +19,11 @@ using test::Engine;
 class ConsoleSearchContract : public test::StoreEngineTest {
  protected:
   struct To {
+    // A constructor, not an aggregate: most rows name only a phone, and -Wextra warns about the
+    // members a partial aggregate initialiser leaves out.
+    To(std::string phone_ = {}, std::string email_ = {}, std::string customer_id_ = {})  // NOLINT: implicit on purpose
+        : phone(std::move(phone_)), email(std::move(email_)), customer_id(std::move(customer_id_)) {}
+    To(const char* phone_) : To(std::string(phone_)) {}  // NOLINT
     std::string phone;
     std::string email;
     std::string customer_id;
