@@ -14,11 +14,6 @@ namespace {
 constexpr int kAdmin = 2;
 constexpr int kOwner = 3;
 
-std::string string_field(const json::object& o, const char* key) {
-  auto* v = o.if_contains(key);
-  return v && v->is_string() ? std::string(v->as_string()) : std::string();
-}
-
 json::object key_json(const store::ApiKeyRecord& k) {
   return json::object{{"id", k.id},
                       {"name", k.name},

@@ -27,11 +27,6 @@ json::object session_json(const store::OperatorRecord& op, const store::Operator
                       {"second_factor_required", session.second_factor_pending}};
 }
 
-std::string string_field(const json::object& o, const char* key) {
-  auto* v = o.if_contains(key);
-  return v && v->is_string() ? std::string(v->as_string()) : std::string();
-}
-
 // "https://host:port" → "host:port".
 std::string_view origin_host(std::string_view origin) {
   auto scheme = origin.find("://");

@@ -24,6 +24,12 @@ inline constexpr const char* kSessionCookie = "jarip_console";
 // Below this, a request does not rewrite the session row just to move last_seen.
 inline constexpr TimeMs kSessionTouchMs = 60'000;
 
+// A string member of a request body; empty when absent or not a string.
+inline std::string string_field(const json::object& o, const char* key) {
+  auto* v = o.if_contains(key);
+  return v && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
 // Who is calling, once the session cookie is checked.
 struct Caller {
   store::OperatorRecord op;

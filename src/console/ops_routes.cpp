@@ -27,11 +27,6 @@ constexpr int kViewer = 0;
 constexpr int kAgent = 1;
 constexpr int kAdmin = 2;
 
-std::string string_field(const json::object& o, const char* key) {
-  auto* v = o.if_contains(key);
-  return v && v->is_string() ? std::string(v->as_string()) : std::string();
-}
-
 // RFC 3339 text or milliseconds; 0 when empty; nullopt when malformed.
 std::optional<TimeMs> time_param(const std::string& text) {
   if (text.empty()) return TimeMs{0};
